@@ -1,0 +1,101 @@
+import type { AbiTable } from '../../abi/abiTable';
+
+/*
+ * Values as the C compiler evaluates the Xen public headers at xen-project/xen
+ * c447b7308b1330ec6dcfef37220736c28f41daa0 (4.23-unstable), interface version 0x00041300; every
+ * number here is also checked against vectors/encoding/xen-public-constants.json by the tests.
+ * Unchanged since RELEASE-4.17.0 (shared/reference/xen-abi.md, provenance table).
+ */
+
+/** Hypercall numbers (__HYPERVISOR_*) (xen/include/public/xen.h). */
+export const XenHypercall = {
+  // 11 is unassigned; 43..47 are unassigned; 48..55 are the architecture-specific slots.
+  set_trap_table: 0,
+  mmu_update: 1,
+  set_gdt: 2,
+  stack_switch: 3,
+  set_callbacks: 4,
+  fpu_taskswitch: 5,
+  sched_op_compat: 6,
+  platform_op: 7,
+  set_debugreg: 8,
+  get_debugreg: 9,
+  update_descriptor: 10,
+  memory_op: 12,
+  multicall: 13,
+  update_va_mapping: 14,
+  set_timer_op: 15,
+  event_channel_op_compat: 16,
+  xen_version: 17,
+  console_io: 18,
+  physdev_op_compat: 19,
+  grant_table_op: 20,
+  vm_assist: 21,
+  update_va_mapping_otherdomain: 22,
+  iret: 23,
+  vcpu_op: 24,
+  set_segment_base: 25,
+  mmuext_op: 26,
+  xsm_op: 27,
+  nmi_op: 28,
+  sched_op: 29,
+  callback_op: 30,
+  xenoprof_op: 31,
+  event_channel_op: 32,
+  physdev_op: 33,
+  hvm_op: 34,
+  sysctl: 35,
+  domctl: 36,
+  kexec_op: 37,
+  tmem_op: 38,
+  argo_op: 39,
+  xenpmu_op: 40,
+  dm_op: 41,
+  hypfs_op: 42,
+  arch_0: 48,
+  arch_1: 49,
+  arch_2: 50,
+  arch_3: 51,
+  arch_4: 52,
+  arch_5: 53,
+  arch_6: 54,
+  arch_7: 55,
+} as const;
+
+/** The tables of this file, for `xvc abi`. */
+export const HYPERCALL_TABLES: readonly AbiTable[] = [
+  {
+    title: 'Hypercall numbers (__HYPERVISOR_*)',
+    source: 'xen/include/public/xen.h',
+    prefix: '__HYPERVISOR_',
+    values: XenHypercall,
+    notes: {
+      set_trap_table: 'PV only (xen/include/hypercall-defs.c)',
+      mmu_update: 'PV only',
+      set_gdt: 'PV only',
+      stack_switch: 'PV only',
+      set_callbacks: 'PV only',
+      fpu_taskswitch: 'PV only',
+      sched_op_compat: 'legacy since interface 0x00030101; PV only',
+      platform_op: 'dom0_op before interface 0x00030204; privileged',
+      set_debugreg: 'PV only',
+      get_debugreg: 'PV only',
+      update_descriptor: 'PV only',
+      update_va_mapping: 'PV only',
+      event_channel_op_compat: 'legacy since interface 0x00030202; PV only',
+      physdev_op_compat: 'legacy since interface 0x00030202; PV only',
+      update_va_mapping_otherdomain: 'PV only',
+      iret: 'x86 PV only',
+      set_segment_base: 'x86-64 PV only',
+      nmi_op: 'PV only',
+      callback_op: 'PV only',
+      xenoprof_op: 'dropped in Xen 4.22 (header comment)',
+      sysctl: 'privileged',
+      domctl: 'privileged',
+      kexec_op: 'PV only, privileged',
+      tmem_op: 'no handler for any guest type: always -ENOSYS',
+      arch_0: '__HYPERVISOR_mca on x86 (arch-x86/xen-mca.h); PV only',
+      arch_1: '__HYPERVISOR_paging_domctl_cont on x86, Xen-internal',
+    },
+  },
+];

@@ -1,0 +1,6 @@
+/**
+ * The system-under-test boundary: the only place in harness/ that imports the emulator. Every
+ * other harness module reaches the models, the machine and the ABI tables through this file, so
+ * that replacing the emulator (or an adapter behind it) touches one folder.
+ */
+export * from '../../emulator/index';
