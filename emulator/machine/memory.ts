@@ -304,6 +304,25 @@ export class GuestMemory {
     return undefined;
   }
 
+  /**
+   * Copies bytes into guest memory up to the first byte that cannot be written, the way a
+   * hypervisor's copy-to-guest does (the bytes before a hole land); returns the fault, if any.
+   */
+  writeBytesPartial(gpa: number, data: Uint8Array): MemoryFault | undefined {
+    let done = 0;
+    while (done < data.length) {
+      const addr = gpa + done;
+      const gfn = frameIndex(addr);
+      const fault = gfn === undefined ? outside(addr, 'write') : this.checkFrame(gfn, 'write', addr);
+      if (fault) return fault;
+      const offset = addr & (PAGE_SIZE - 1);
+      const chunk = Math.min(data.length - done, PAGE_SIZE - offset);
+      this.writableFrame(gfn as number).bytes.set(data.subarray(done, done + chunk), offset);
+      done += chunk;
+    }
+    return undefined;
+  }
+
   /** Frames written, populated, depopulated or remapped since the last call; the set is cleared. */
   takeDirty(): number[] {
     const out = [...this.dirty].sort((a, b) => a - b);
@@ -399,7 +418,7 @@ export class GuestMemory {
   private writeSlow(gpa: number, value: bigint, len: number): MemoryFault | undefined {
     const bytes = new Uint8Array(len);
     for (let i = 0; i < len; i++) bytes[i] = Number((value >> BigInt(8 * i)) & 0xffn);
-    return this.writeBytes(gpa, bytes);
+    return this.writeBytesPartial(gpa, bytes);
   }
 }
 

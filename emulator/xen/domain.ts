@@ -12,6 +12,9 @@ import { XenVcpu } from './xenVcpu';
 import { startPeriodicWork, stopPeriodicTimer } from './timers';
 import { writeVcpuTimeInfo } from './time';
 
+/** NR_HVM_DOMU_IRQS: the GSIs of a domU's virtual IO-APIC (xen/arch/x86/include/asm/hvm/irq.h). */
+const NR_HVM_DOMU_IRQS = 48;
+
 /** BITS_PER_EVTCHN_WORD for a domain with a 64-bit shared_info. */
 export const BITS_PER_EVTCHN_WORD = 64;
 
@@ -233,14 +236,29 @@ export class XenDomain {
     this.deliverUpcall(v);
   }
 
-  /** Whether an HVM vCPU has a configured way to receive the event callback. */
-  private hvmCallbackReaches(v: XenVcpu): boolean {
+  /**
+   * Whether an HVM vCPU has a configured way to receive the event callback: its own upcall
+   * vector, or the domain's callback via as hvm_set_callback_via decodes HVM_PARAM_CALLBACK_IRQ
+   * (xen/arch/x86/hvm/irq.c): type + 1 as a u8 (1 GSI, 2 PCI INTx, 3 vector, else none); a GSI
+   * is (uint8_t)via and must be non-zero and below nr_gsis (NR_HVM_DOMU_IRQS, 48). GSI and INTx
+   * are a level on vCPU0 only; the vector reaches every vCPU.
+   */
+  hvmCallbackReaches(v: XenVcpu): boolean {
     if (v.upcallVector !== 0) return true;
     const via = this.hvmParams[HVM_PARAM.HVM_PARAM_CALLBACK_IRQ] ?? 0n;
-    if (via === 0n) return false;
-    const type = Number(via >> 56n);
-    if (type === 2) return true; // HVM_PARAM_CALLBACK_TYPE_VECTOR: every vCPU
-    return (type === 0 || type === 1) && v.id === 0; // GSI / PCI INTx: vCPU0's level only
+    const viaType = (Number((via >> 56n) & 0xffn) + 1) & 0xff;
+    switch (viaType) {
+      case 1: {
+        const gsi = Number(via & 0xffn);
+        return via !== 0n && gsi !== 0 && gsi < NR_HVM_DOMU_IRQS && v.id === 0;
+      }
+      case 2:
+        return v.id === 0;
+      case 3:
+        return true;
+      default:
+        return false;
+    }
   }
 
   /**
@@ -262,7 +280,8 @@ export class XenDomain {
       v.upcallDelivered = false;
       return;
     }
-    if (v.upcallDelivered || !v.hw.running || this.shuttingDown) return;
+    // A vCPU parked inside a hypercall takes the callback only after the call returns (unblock).
+    if (v.upcallDelivered || !v.hw.running || v.hw.inBlockedCall || this.shuttingDown) return;
     if (!this.eventsNeedDelivery(v)) return;
     v.upcallDelivered = true;
     v.hw.upcall();
@@ -290,8 +309,8 @@ export class XenDomain {
       v.pollEvtchn = 0;
       v.inPollMask = false;
     }
-    this.machine.clock.cancel(v.pollTimer);
-    v.pollTimer = undefined;
+    // The poll timer is not stopped (vcpu_unblock leaves it armed); it only wakes a vCPU that is
+    // in the poll mask when it fires.
     const finish = v.onResume;
     v.onResume = undefined;
     this.setRunState(v, 'running');

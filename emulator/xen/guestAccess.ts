@@ -6,7 +6,9 @@ import type { XenDomain } from './domain';
 /*
  * Guest memory access as Xen's hypercall handlers do it (xen/arch/x86/include/asm/guest_access.h).
  * The model identifies a PV guest's virtual addresses with its guest-physical addresses (an
- * identity-mapped kernel), so a copy faults exactly where guest memory has no page.
+ * identity-mapped kernel), so a copy faults exactly where guest memory has no page. A copy to the
+ * guest writes up to the fault before failing (PV copy_to_guest_ll is a `rep movsb`, HVM copies
+ * page by page: xen/arch/x86/lib/copy-guest.c, xen/arch/x86/hvm/hvm.c hvm_copy_to_guest_linear).
  */
 
 /** __HYPERVISOR_VIRT_END for x86_64 (xen/include/public/arch-x86/xen-x86_64.h). */
@@ -65,7 +67,7 @@ export function copyBackStruct<L extends StructLayout>(
 ): boolean {
   const base = addressOf(ptr);
   if (base === undefined) return false;
-  return d.memory.writeBytes(base + index * layout.size, patchStruct(copied.image, layout, patch)) === undefined;
+  return d.memory.writeBytesPartial(base + index * layout.size, patchStruct(copied.image, layout, patch)) === undefined;
 }
 
 /** copy_to_guest of a whole struct built from scratch; false on a fault. */
@@ -78,7 +80,7 @@ export function copyToGuest<L extends StructLayout>(
 ): boolean {
   const base = addressOf(ptr);
   if (base === undefined) return false;
-  return d.memory.writeBytes(base + index * layout.size, encodeStruct(layout, value)) === undefined;
+  return d.memory.writeBytesPartial(base + index * layout.size, encodeStruct(layout, value)) === undefined;
 }
 
 /** __copy_field_to_guest: writes one field; false on a fault. */
@@ -130,7 +132,7 @@ export function readGuestBytes(d: XenDomain, ptr: bigint, len: number): Uint8Arr
 export function writeGuestBytes(d: XenDomain, ptr: bigint, bytes: Uint8Array): boolean {
   const base = addressOf(ptr);
   if (base === undefined) return false;
-  return d.memory.writeBytes(base, bytes) === undefined;
+  return d.memory.writeBytesPartial(base, bytes) === undefined;
 }
 
 /** C argument conversions of the hypercall prototypes (xen/include/hypercall-defs.c). */

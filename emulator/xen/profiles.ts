@@ -45,10 +45,15 @@ export type XenProfile = {
    * guests of a release build get HYPERVISOR_VIRT_START, everyone else 0) or 'always' (4.17).
    */
   readonly platformParameters: 'release-pv' | 'always';
-  /** multicall nr_calls: `unsigned long` (4.18+) or `uint32_t` (4.17, upper half ignored). */
+  /** multicall nr_calls: `unsigned long` (commit d2bbb0d455, 4.20+) or `uint32_t` before (upper half ignored). */
   readonly multicallCountBits: 32 | 64;
   /** HVMOP_set_param of HVM_PARAM_ALTP2M by the guest: -EEXIST (read-only since 4.19) or -EPERM before. */
   readonly altp2mSet: 'XEN_EEXIST' | 'XEN_EPERM';
+  /**
+   * MMUEXT_FLUSH_CACHE_GLOBAL without cache-flush permission: -EACCES since commit bbaea9878b
+   * ("x86/pv: fix MMUEXT_FLUSH_CACHE to flush all pCPU caches", 4.21), -EINVAL before.
+   */
+  readonly flushCacheGlobalDenied: 'XEN_EACCES' | 'XEN_EINVAL';
   /** Size of the per-domain console line buffer (d->console->buf[256] in 4.22; DOMAIN_PBUF_SIZE 200 before). */
   readonly consoleLineBuffer: number;
 };
@@ -64,6 +69,7 @@ const BASE: XenProfile = {
   platformParameters: 'release-pv',
   multicallCountBits: 64,
   altp2mSet: 'XEN_EEXIST',
+  flushCacheGlobalDenied: 'XEN_EACCES',
   consoleLineBuffer: 256,
 };
 
@@ -74,7 +80,9 @@ const DELTAS: Readonly<Record<XenProfileName, Partial<XenProfile>>> = {
     features: { pv: 0x000e_20e0, hvm: 0x000d_2305 },
     varbufOps: false,
     grantCopyZeroLength: 'validate',
+    multicallCountBits: 32,
     altp2mSet: 'XEN_EPERM',
+    flushCacheGlobalDenied: 'XEN_EINVAL',
     consoleLineBuffer: 200,
   },
   'xen-4.17': {
@@ -87,6 +95,7 @@ const DELTAS: Readonly<Record<XenProfileName, Partial<XenProfile>>> = {
     platformParameters: 'always',
     multicallCountBits: 32,
     altp2mSet: 'XEN_EPERM',
+    flushCacheGlobalDenied: 'XEN_EINVAL',
     consoleLineBuffer: 200,
   },
 };

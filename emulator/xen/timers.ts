@@ -51,14 +51,20 @@ export function doSetTimerOp(d: XenDomain, v: XenVcpu, timeout: bigint): void {
 /**
  * vcpu_periodic_timer_work_locked: when a period has elapsed since the last event, send one now;
  * then arm the timer for the next period. Runs when the vCPU is scheduled in and when it fires.
+ *
+ * Xen sends the event, then records periodic_last_event and arms the timer; the order cannot be
+ * seen there because a woken vCPU is scheduled later. Here the event can wake the vCPU at once,
+ * and the wake re-enters this function (startPeriodicWork) or, if the vCPU blocks again, stops the
+ * timer (stopPeriodicTimer). So the state and the timer are updated first and the event is sent
+ * last: the nested call finds no period elapsed, and a stop made by it is not undone.
  */
 function periodicWork(d: XenDomain, v: XenVcpu): void {
   if (v.periodicPeriod === 0n) return;
   const clock = d.machine.clock;
   const now = d.now;
   let next = v.periodicLast + v.periodicPeriod;
-  if (now >= next) {
-    sendTimerEvent(d, v);
+  const due = now >= next;
+  if (due) {
     v.periodicLast = now;
     next = now + v.periodicPeriod;
   }
@@ -67,6 +73,7 @@ function periodicWork(d: XenDomain, v: XenVcpu): void {
     v.periodicTimer = undefined;
     periodicWork(d, v);
   });
+  if (due) sendTimerEvent(d, v);
 }
 
 /** Called when a vCPU starts running (sched_context_switch -> vcpu_periodic_timer_work). */

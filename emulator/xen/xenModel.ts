@@ -84,10 +84,10 @@ export class XenModel {
       d.grants.grow(1);
       this.initSharedInfo(d);
       for (const v of d.vcpus) {
-        if (v.hw.state === 'running') {
-          v.periodicPeriod = d === this.guest ? this.config.initialPeriodNs : 0n;
-          startPeriodicWork(d, v);
-        }
+        // pv_vcpu_initialise gives every PV vCPU its 100 Hz ticker when it is created; the timer
+        // runs while the vCPU does.
+        v.periodicPeriod = d === this.guest ? this.config.initialPeriodNs : 0n;
+        if (v.hw.state === 'running') startPeriodicWork(d, v);
       }
     }
     this.peerActions = new PeerActions(this);

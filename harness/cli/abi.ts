@@ -33,7 +33,7 @@ export function abiJson(tables: readonly AbiTable[]): { formatVersion: 1; consta
 
 function formatValue(value: AbiValue): string {
   const v = BigInt(value);
-  return v < 0n ? v.toString() : v > 9n ? `${v} (0x${v.toString(16)})` : v.toString();
+  return v < 0n || v <= 9n ? v.toString() : `${v} (0x${v.toString(16)})`;
 }
 
 /** The human listing: one block per table, each entry with its value and note. */
@@ -43,13 +43,17 @@ export function abiText(tables: readonly AbiTable[]): string {
     out.push(`${table.title}  [${table.source}]`);
     const rows = flattenTables([table]);
     const width = Math.max(...rows.map((r) => r.name.length + (r.alias ? r.alias.length + 3 : 0)));
-    for (const r of rows) {
+    const values = rows.map((r) => formatValue(r.value));
+    const valueWidth = Math.max(...values.map((v) => v.length));
+    rows.forEach((r, i) => {
       const name = r.alias ? `${r.name} (${r.alias})` : r.name;
-      out.push(`  ${name.padEnd(width)}  ${formatValue(r.value)}${r.note ? `  -- ${r.note}` : ''}`);
-    }
+      const value = values[i] as string;
+      out.push(r.note ? `  ${name.padEnd(width)}  ${value.padEnd(valueWidth)}  -- ${r.note}` : `  ${name.padEnd(width)}  ${value}`);
+    });
     out.push('');
   }
-  return out.join('\n');
+  out.push(`xvc abi: ${flattenTables(tables).length} constants in ${tables.length} tables`);
+  return `${out.join('\n')}\n`;
 }
 
 /** `xvc abi [--json]`. */

@@ -1,6 +1,6 @@
 import { grant_entry_v1 } from '../abi/layouts';
 import { GTF } from '../abi/grant_table';
-import { isFault } from '../../machine/memory';
+import { isFault, type Frame } from '../../machine/memory';
 import type { Gfn } from '../../machine/units';
 import type { XenDomain } from '../domain';
 
@@ -14,8 +14,13 @@ export const DEFAULT_MAX_MAPTRACK_FRAMES = 1024;
 /** Pin counts of an active grant (struct active_grant_entry: hstr, hstw, devr, devw). */
 export type Pins = { hostR: number; hostW: number; devR: number; devW: number };
 
-/** An active (pinned) grant of this table: who pinned it and which frame. */
-export type ActiveGrant = { readonly pins: Pins; domid: number; gfn: number };
+/**
+ * An active (pinned) grant of this table: who pinned it, the granter's frame number and the page
+ * behind it when it was pinned (act->mfn). Users of an active grant work on `frame`, never on
+ * whatever the granter's p2m holds at `gfn` now: the pinned page stays the granted one even if the
+ * granter gives it back or replaces it while it is mapped (xen/common/grant_table.c act->mfn).
+ */
+export type ActiveGrant = { readonly pins: Pins; domid: number; gfn: number; readonly frame: Frame };
 
 /** One of this domain's maptrack entries: a grant of another domain mapped here. */
 export type Mapping = {
@@ -140,7 +145,21 @@ export class GrantTable {
       this.freeLists.set(vcpu, [...fresh, ...list]);
       return base;
     }
-    // Steal: Xen starts at a random vCPU; the model starts at vCPU 0 so runs are reproducible.
+    // get_maptrack_handle: a vCPU that never had a free list first steals one extra handle to be
+    // its tail sentinel, then steals the handle it hands out.
+    if (!this.freeLists.has(vcpu)) {
+      const sentinel = this.steal(vcpu);
+      if (sentinel === undefined) return undefined;
+      this.freeLists.set(vcpu, [sentinel]);
+    }
+    return this.steal(vcpu);
+  }
+
+  /**
+   * steal_maptrack_handle: takes the head of another vCPU's list, never its sentinel. Xen starts
+   * at a random vCPU; the model starts at vCPU 0 so runs are reproducible.
+   */
+  private steal(vcpu: number): number | undefined {
     for (const [other, otherList] of [...this.freeLists.entries()].sort((a, b) => a[0] - b[0])) {
       if (other !== vcpu && otherList.length >= 2) return otherList.shift() as number;
     }

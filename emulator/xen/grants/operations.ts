@@ -46,10 +46,18 @@ function addPins(p: Pins, inc: Pins, sign: 1 | -1): void {
 }
 
 /**
+ * How a grant is pinned.
+ * - 'map' (map_grant_ref, _set_status_v1 with mapflag 1): an entry with GTF_sub_page is refused.
+ * - 'copy' (acquire_grant_for_copy, mapflag 0): GTF_sub_page is ignored in v1, and a write
+ *   upgrade of an entry that is already pinned looks the entry's frame up again.
+ */
+type PinUse = { readonly kind: 'map' } | { readonly kind: 'copy'; readonly checkPinnedFrame: boolean };
+
+/**
  * Pins grant `ref` of R for L (the checks of _set_status_v1 and get_paged_frame): returns the
  * active entry, or the status. Sets GTF_reading, and GTF_writing for a writable use.
  */
-function pinGrant(r: XenDomain, l: XenDomain, ref: number, writable: boolean, inc: Pins): ActiveGrant | GntStatus {
+function pinGrant(r: XenDomain, l: XenDomain, ref: number, writable: boolean, inc: Pins, use: PinUse): ActiveGrant | GntStatus {
   if (ref >= r.grants.nrEntries) return GNTST.GNTST_bad_gntref;
   let act = r.grants.active.get(ref);
   if (act && pinCount(act.pins) > 0) {
@@ -65,20 +73,34 @@ function pinGrant(r: XenDomain, l: XenDomain, ref: number, writable: boolean, in
   if (!pinned || needsUpgrade) {
     const entry = r.grants.readEntry(ref);
     if (!entry) return GNTST.GNTST_general_error;
-    // Only an entry that is not pinned yet has its type and grantee checked.
-    if (!pinned && ((entry.flags & (GTF.GTF_type_mask | GTF.GTF_sub_page)) !== GTF.GTF_permit_access || entry.domid !== l.domid)) {
+    // Only an entry that is not pinned yet has its type and grantee checked; GTF_sub_page only
+    // matters to a map (_set_status_v1: the mask gains GTF_sub_page when mapflag is set).
+    const typeMask = use.kind === 'map' ? GTF.GTF_type_mask | GTF.GTF_sub_page : GTF.GTF_type_mask;
+    if (!pinned && ((entry.flags & typeMask) !== GTF.GTF_permit_access || entry.domid !== l.domid)) {
       return GNTST.GNTST_general_error;
     }
     if (writable && (entry.flags & GTF.GTF_readonly) !== 0) return GNTST.GNTST_general_error;
     r.grants.setFlags(ref, GTF.GTF_reading | (writable ? GTF.GTF_writing : 0));
     if (!pinned) {
-      if (!ramFrame(r, entry.frame)) {
+      const frame = ramFrame(r, entry.frame);
+      if (!frame) {
         // The bits just set are dropped again (reduce_status_for_pin with nothing pinned).
         r.grants.clearFlags(ref, GTF.GTF_reading | (writable ? GTF.GTF_writing : 0));
         return GNTST.GNTST_bad_page;
       }
-      act = { pins: { hostR: 0, hostW: 0, devR: 0, devW: 0 }, domid: l.domid, gfn: entry.frame };
+      act = { pins: { hostR: 0, hostW: 0, devR: 0, devW: 0 }, domid: l.domid, gfn: entry.frame, frame };
       r.grants.active.set(ref, act);
+    } else if (use.kind === 'copy' && act) {
+      // acquire_grant_for_copy: a write upgrade of a pinned entry calls get_paged_frame on the
+      // entry's frame as it is now (bad_page if it is not RAM of R); Xen 4.22 (61b0a59ce2, XSA-500)
+      // also refuses a frame other than the pinned one. Either failure drops GTF_writing again
+      // (reduce_status_for_pin: no write pins). Older releases copy into the pinned frame.
+      const frame = ramFrame(r, entry.frame);
+      const status = !frame ? GNTST.GNTST_bad_page : use.checkPinnedFrame && frame !== act.frame ? GNTST.GNTST_general_error : GNTST.GNTST_okay;
+      if (status !== GNTST.GNTST_okay) {
+        r.grants.clearFlags(ref, GTF.GTF_writing);
+        return status;
+      }
     }
   }
   if (!act) return GNTST.GNTST_general_error;
@@ -112,7 +134,7 @@ export function mapGrant(
   const handle = l.grants.getHandle(vcpu);
   if (handle === undefined) return { status: GNTST.GNTST_no_space };
   const writable = (op.flags & GNTMAP.GNTMAP_readonly) === 0;
-  const pinned = pinGrant(r, l, op.ref, writable, inc);
+  const pinned = pinGrant(r, l, op.ref, writable, inc, { kind: 'map' });
   if (typeof pinned === 'number') {
     l.grants.putHandle(handle, vcpu);
     return { status: pinned };
@@ -120,7 +142,7 @@ export function mapGrant(
   const act = pinned;
   let hostGfn: number | undefined;
   if (op.flags & GNTMAP.GNTMAP_host_map) {
-    const placed = placeHostMapping(l, op, act, writable, r);
+    const placed = placeHostMapping(l, op, act, writable);
     if (placed === undefined) {
       unpinGrant(r, op.ref, act, inc);
       l.grants.putHandle(handle, vcpu);
@@ -138,7 +160,7 @@ export function mapGrant(
  * PV writes the PTE of the linear address (the model identifies it with the frame), replacing
  * whatever mapping was there. Returns the frame used, or undefined for GNTST_general_error.
  */
-function placeHostMapping(l: XenDomain, op: { hostAddr: bigint; flags: number }, act: ActiveGrant, writable: boolean, r: XenDomain): number | undefined {
+function placeHostMapping(l: XenDomain, op: { hostAddr: bigint; flags: number }, act: ActiveGrant, writable: boolean): number | undefined {
   if (l.isHvm && (op.flags & ~GNTMAP.GNTMAP_readonly) !== GNTMAP.GNTMAP_host_map) return undefined;
   const gfnBig = BigInt.asUintN(64, op.hostAddr) >> 12n;
   if (gfnBig >= BigInt(l.memory.addressSpacePages)) return undefined;
@@ -152,9 +174,7 @@ function placeHostMapping(l: XenDomain, op: { hostAddr: bigint; flags: number },
     }
     l.memory.unmapForeign(gfn as Gfn, true);
   }
-  const frame = r.memory.frameOf(act.gfn as Gfn);
-  if (!frame) return undefined;
-  l.memory.mapForeign(gfn as Gfn, frame, writable);
+  l.memory.mapForeign(gfn as Gfn, act.frame, writable);
   return gfn;
 }
 
@@ -175,7 +195,7 @@ export function unmapGrant(xen: XenModel, l: XenDomain, op: { readonly hostAddr:
     const gfnBig = BigInt.asUintN(64, op.hostAddr) >> 12n;
     const gfn = gfnBig < BigInt(l.memory.addressSpacePages) ? Number(gfnBig) : -1;
     const there = gfn >= 0 ? l.memory.foreignMapping(gfn) : undefined;
-    if (!there || there.frame !== r.memory.frameOf(act.gfn as Gfn) || (!l.isHvm && there.writable === ro)) return GNTST.GNTST_general_error;
+    if (!there || there.frame !== act.frame || (!l.isHvm && there.writable === ro)) return GNTST.GNTST_general_error;
     l.memory.unmapForeign(gfn as Gfn, false);
     map.flags &= ~GNTMAP.GNTMAP_host_map;
     map.hostGfn = undefined;
@@ -215,9 +235,11 @@ export function copyGrant(xen: XenModel, l: XenDomain, op: { source: CopySide; d
   if (!dd) return GNTST.GNTST_bad_domain;
   const release: (() => void)[] = [];
   try {
-    const src = claimBuffer(sd, l, op.source, srcGref, false, release);
+    // Xen 4.22 carries the XSA-500 fix (61b0a59ce2, backported to RELEASE-4.22.0); 4.18.0 and 4.17.0 do not.
+    const use: PinUse = { kind: 'copy', checkPinnedFrame: xen.profile.name === 'xen-4.22' };
+    const src = claimBuffer(sd, l, op.source, srcGref, false, use, release);
     if (typeof src === 'number') return src;
-    const dst = claimBuffer(dd, l, op.dest, dstGref, true, release);
+    const dst = claimBuffer(dd, l, op.dest, dstGref, true, use, release);
     if (typeof dst === 'number') return dst;
     if (op.source.offset + op.len > 4096 || op.dest.offset + op.len > 4096) return GNTST.GNTST_bad_copy_arg;
     writeToFrame(dst, op.dest.offset, src.bytes.slice(op.source.offset, op.source.offset + op.len));
@@ -228,13 +250,13 @@ export function copyGrant(xen: XenModel, l: XenDomain, op: { source: CopySide; d
 }
 
 /** gnttab_copy_claim_buf: the frame behind one side, pinned for the copy; or a status. */
-function claimBuffer(owner: XenDomain, l: XenDomain, side: CopySide, gref: boolean, writable: boolean, release: (() => void)[]): Frame | GntStatus {
+function claimBuffer(owner: XenDomain, l: XenDomain, side: CopySide, gref: boolean, writable: boolean, use: PinUse, release: (() => void)[]): Frame | GntStatus {
   if (gref) {
     const inc: Pins = { hostR: writable ? 0 : 1, hostW: writable ? 1 : 0, devR: 0, devW: 0 };
-    const act = pinGrant(owner, l, side.ref, writable, inc);
+    const act = pinGrant(owner, l, side.ref, writable, inc, use);
     if (typeof act === 'number') return act;
     release.push(() => unpinGrant(owner, side.ref, act, inc));
-    return owner.memory.frameOf(act.gfn as Gfn) ?? GNTST.GNTST_bad_page;
+    return act.frame;
   }
   const frame = side.gmfn < BigInt(owner.memory.addressSpacePages) ? ramFrame(owner, Number(side.gmfn)) : undefined;
   return frame ?? GNTST.GNTST_bad_page;

@@ -121,11 +121,19 @@ export const grant_table_op = defineHypercall({
     if ((count | 0) < 0) return errno('XEN_EINVAL');
     const cmd = raw & GNTTABOP_CMD_MASK;
     if (cmd !== GNTTABOP.GNTTABOP_cache_flush && raw >>> 12 !== 0) return errno('XEN_EINVAL');
+    // do_grant_table_op checks guest_handle_okay(uop, count) for every batched op, including the
+    // ones the model does not implement (their element sizes: gnttab_transfer 24,
+    // gnttab_unmap_and_replace 24, gnttab_swap_grant_ref 12).
     const elementSizes: Partial<Record<number, number>> = {
       [GNTTABOP.GNTTABOP_map_grant_ref]: gnttab_map_grant_ref.size,
       [GNTTABOP.GNTTABOP_unmap_grant_ref]: gnttab_unmap_grant_ref.size,
       [GNTTABOP.GNTTABOP_copy]: gnttab_copy.size,
+      [GNTTABOP.GNTTABOP_transfer]: 24,
+      [GNTTABOP.GNTTABOP_unmap_and_replace]: 24,
+      [GNTTABOP.GNTTABOP_swap_grant_ref]: 12,
     };
+    // gnttab_cache_flush_t (16 bytes) exists on x86 only before 4.21.
+    if (xen.profile.name !== 'xen-4.22') elementSizes[GNTTABOP.GNTTABOP_cache_flush] = 16;
     const size = elementSizes[cmd];
     if (size !== undefined && !guestHandleOkay(d, uop, BigInt(count), size)) return errno('XEN_EFAULT');
     switch (cmd) {
@@ -160,7 +168,9 @@ export const grant_table_op = defineHypercall({
       case GNTTABOP.GNTTABOP_dump_table:
         return errno('XEN_ENOSYS');
       case GNTTABOP.GNTTABOP_cache_flush:
-        return xen.profile.name === 'xen-4.17' && !d.isHvm ? unimplemented('GNTTABOP_cache_flush (Xen 4.17 PV) is not modelled') : errno('XEN_ENOSYS');
+        // x86 lost GNTTABOP_cache_flush in 4.21 (5642a6055c: only CONFIG_HAS_GRANT_CACHE_FLUSH builds
+        // have it), so 4.18 and 4.17 PV guests still reach gnttab_cache_flush.
+        return xen.profile.name !== 'xen-4.22' && !d.isHvm ? unimplemented(`GNTTABOP_cache_flush (${xen.profile.name} PV) is not modelled`) : errno('XEN_ENOSYS');
       case GNTTABOP.GNTTABOP_transfer:
       case GNTTABOP.GNTTABOP_unmap_and_replace:
       case GNTTABOP.GNTTABOP_get_status_frames:

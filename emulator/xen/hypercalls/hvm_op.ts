@@ -6,6 +6,7 @@ import { xsmTarget } from '../evtchn/operations';
 import { arg, copyBackStruct, copyFromGuest, copyInStruct, copyToGuest, isNullHandle } from '../guestAccess';
 import { OK, errno, unimplemented, type XenOutcome } from '../outcome';
 import type { XenDomain } from '../domain';
+import type { XenVcpu } from '../xenVcpu';
 import { defineHypercall, type HypercallContext } from './types';
 
 const P = HVM_PARAM;
@@ -38,6 +39,41 @@ const DEPRECATED = new Set<number>([
 ]);
 /** sizeof(struct tss32), the smallest VM86 TSS. */
 const TSS32_SIZE = 104n;
+/** The cap on a VM86 TSS size: struct tss32, the interrupt redirection bitmap, the I/O bitmap and a padding byte. */
+const VM86_TSS_MAX = TSS32_SIZE + 0x100n / 8n + 0x10000n / 8n + 1n;
+/** VM86_TSS_UPDATED, bit 63 of the stored HVM_PARAM_VM86_TSS_SIZED. */
+const VM86_TSS_UPDATED = 1n << 63n;
+/** HVM_PARAM_CALLBACK_TYPE_VECTOR in bits 63:56 of HVM_PARAM_CALLBACK_IRQ. */
+const CALLBACK_TYPE_VECTOR = 2n;
+
+/**
+ * hvm_assert_evtchn_irq (xen/arch/x86/hvm/irq.c) for one vCPU, as hvm_set_callback_via and
+ * hvmop_set_evtchn_upcall_vector call it:
+ * - with a per-vCPU upcall vector, vlapic_set_irq() makes the vector pending at the vCPU's local
+ *   APIC whether or not an event is pending, and vcpu_kick() wakes the vCPU: the guest's callback
+ *   runs once on it;
+ * - else, when the domain uses the callback vector (is_hvm_pv_evtchn_domain: CALLBACK_IRQ of the
+ *   vector type, or a per-vCPU vector on vCPU 0), vcpu_kick() wakes the vCPU and the vector is
+ *   injected only if evtchn_upcall_pending is set;
+ * - else vCPU 0's GSI / INTx level follows its evtchn_upcall_pending, and an asserted line
+ *   interrupts (so wakes) vCPU 0.
+ */
+function assertEvtchnIrq(d: XenDomain, v: XenVcpu): void {
+  if (v.hw.state === 'down') return;
+  if (v.upcallVector !== 0) {
+    const pending = d.upcallPending(v) !== 0;
+    // The one injection below stands for the callback entry deliverUpcall would make on resume.
+    v.upcallDelivered = true;
+    d.unblock(v);
+    if (v.hw.running && !d.shuttingDown) v.hw.upcall();
+    v.upcallDelivered = pending;
+    return;
+  }
+  const via = d.hvmParams[P.HVM_PARAM_CALLBACK_IRQ] ?? 0n;
+  if (via >> 56n === CALLBACK_TYPE_VECTOR || (d.vcpus[0]?.upcallVector ?? 0) !== 0) d.unblock(v);
+  else if (v.id === 0 && d.eventsNeedDelivery(v)) d.unblock(v);
+  d.deliverUpcall(v);
+}
 
 /** The checks both set_param and get_param make before the per-parameter rules (hvmop_set_param / hvmop_get_param). */
 function lookupTarget(ctx: HypercallContext, a: { domid: number; index: number }): XenDomain | XenErrnoName {
@@ -66,16 +102,18 @@ function setParam(ctx: HypercallContext, d: XenDomain, index: number, value: big
         d.shutdown(SHUTDOWN.SHUTDOWN_crash);
         return errno('XEN_EINVAL');
       }
-      d.hvmParams[P.HVM_PARAM_VM86_TSS_SIZED] = value === 0n ? 0n : value | (128n << 32n) | (1n << 63n);
+      d.hvmParams[P.HVM_PARAM_VM86_TSS_SIZED] = value === 0n ? 0n : value | (128n << 32n) | VM86_TSS_UPDATED;
       return OK;
     case P.HVM_PARAM_VM86_TSS_SIZED: {
-      const size = (value >> 32n) & 0x7fff_ffffn;
+      // hvm_set_param compares the whole of value >> 32, bit 63 (VM86_TSS_UPDATED) included: a
+      // value with bit 63 set is never too small and is always capped to the maximum size.
+      const size = value >> 32n;
       if (size < TSS32_SIZE) {
         d.shutdown(SHUTDOWN.SHUTDOWN_crash);
         return errno('XEN_EINVAL');
       }
-      const capped = size > TSS32_SIZE + 32n + 8192n + 1n ? TSS32_SIZE + 32n + 8192n + 1n : size;
-      stored = (value & 0xffff_ffffn) | (capped << 32n) | (1n << 63n);
+      const capped = size > VM86_TSS_MAX ? VM86_TSS_MAX : size;
+      stored = (value & 0xffff_ffffn) | (capped << 32n) | VM86_TSS_UPDATED;
       break;
     }
     case P.HVM_PARAM_ACPI_IOPORTS_LOCATION: {
@@ -88,7 +126,8 @@ function setParam(ctx: HypercallContext, d: XenDomain, index: number, value: big
       break;
   }
   d.hvmParams[index] = stored;
-  if (index === P.HVM_PARAM_CALLBACK_IRQ) for (const v of d.vcpus) d.deliverUpcall(v);
+  // hvm_set_callback_via: hvm_assert_evtchn_irq on every online vCPU.
+  if (index === P.HVM_PARAM_CALLBACK_IRQ) for (const v of d.vcpus) assertEvtchnIrq(d, v);
   return OK;
 }
 
@@ -98,7 +137,7 @@ function getParamValue(d: XenDomain, index: number): bigint {
     case P.HVM_PARAM_VM86_TSS:
       return (d.hvmParams[P.HVM_PARAM_VM86_TSS_SIZED] ?? 0n) & 0xffff_ffffn;
     case P.HVM_PARAM_VM86_TSS_SIZED:
-      return (d.hvmParams[index] ?? 0n) & ~(1n << 63n);
+      return (d.hvmParams[index] ?? 0n) & ~VM86_TSS_UPDATED;
     default:
       return d.hvmParams[index] ?? 0n;
   }
@@ -144,7 +183,7 @@ export const hvm_op = defineHypercall({
         const target = d.vcpu(a.vcpu);
         if (!target) return errno('XEN_ENOENT');
         target.upcallVector = a.vector;
-        d.deliverUpcall(target);
+        assertEvtchnIrq(d, target);
         return OK;
       }
       case BigInt(HVMOP.HVMOP_guest_request_vm_event):

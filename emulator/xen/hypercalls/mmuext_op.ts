@@ -18,6 +18,12 @@ function addrOk(va: bigint): boolean {
   return a < 1n << 47n || a >= HYPERVISOR_VIRT_END;
 }
 
+/** is_canonical_address (xen/arch/x86/include/asm/x86_64/page.h): bits 63..47 all equal. */
+function isCanonical(va: bigint): boolean {
+  const top = BigInt.asUintN(64, va) >> 47n;
+  return top === 0n || top === (1n << 17n) - 1n;
+}
+
 /**
  * vcpumask_to_pcpumask: reads the guest's vCPU bitmap one unsigned long at a time until the
  * words cover max_vcpus; bits at or beyond max_vcpus are ignored. Undefined on a fault.
@@ -46,8 +52,10 @@ function doOne(ctx: HypercallContext, op: { cmd: number; arg1: bigint; arg2: big
       v.hw.tlb.flushNonGlobal();
       return OK;
     case MMUEXT.MMUEXT_INVLPG_LOCAL:
-      // paging_invlpg(curr, va): the page in the current address space and its global entry.
-      if (addrOk(op.arg1)) v.hw.tlb.flushPages(v.hw.space, op.arg1);
+      // paging_invlpg(curr, va) (xen/arch/x86/mm.c): the page in the current address space and its
+      // global entry. Unlike the _MULTI and _ALL forms it tests is_canonical_address, not __addr_ok,
+      // so a page of Xen's guest-readable area (the read-only M2P at HYPERVISOR_VIRT_START) is flushed.
+      if (isCanonical(op.arg1)) v.hw.tlb.flushPages(v.hw.space, op.arg1);
       return OK;
     case MMUEXT.MMUEXT_TLB_FLUSH_MULTI:
     case MMUEXT.MMUEXT_INVLPG_MULTI: {
@@ -67,9 +75,10 @@ function doOne(ctx: HypercallContext, op: { cmd: number; arg1: bigint; arg2: big
     case MMUEXT.MMUEXT_UNMARK_SUPER:
       return errno('XEN_EOPNOTSUPP');
     case MMUEXT.MMUEXT_FLUSH_CACHE:
-    case MMUEXT.MMUEXT_FLUSH_CACHE_GLOBAL:
       // cache_flush_permitted() is false for a domU without I/O resources.
       return errno('XEN_EACCES');
+    case MMUEXT.MMUEXT_FLUSH_CACHE_GLOBAL:
+      return errno(ctx.xen.profile.flushCacheGlobalDenied);
     case MMUEXT.MMUEXT_PIN_L1_TABLE:
     case MMUEXT.MMUEXT_PIN_L2_TABLE:
     case MMUEXT.MMUEXT_PIN_L3_TABLE:
@@ -113,8 +122,12 @@ export const mmuext_op = defineHypercall({
     const ownerId = foreigndom & 0xffff;
     let owner: XenDomain | undefined;
     if (ownerId === d.domid) owner = undefined;
-    else if (ownerId === DOMID.DOMID_IO || ownerId === DOMID.DOMID_XEN) return unimplemented('mmuext_op on DOMID_IO / DOMID_XEN pages is not modelled');
-    else owner = xen.domainByAnyId(ownerId, d);
+    else if (ownerId === DOMID.DOMID_IO || ownerId === DOMID.DOMID_XEN) {
+      // dom_io and dom_xen are system domains created without XEN_DOMCTL_CDF_hvm, so they pass
+      // is_pv_domain(); xsm_mmuext_op(XSM_TARGET) then refuses every caller but the control domain.
+      if (d.domid !== 0) return errno('XEN_EPERM');
+      return unimplemented('mmuext_op on DOMID_IO / DOMID_XEN pages is not modelled');
+    } else owner = xen.domainByAnyId(ownerId, d);
     if (!owner) return errno('XEN_ESRCH');
     if (owner.isHvm) return errno('XEN_EINVAL');
     if (owner !== d && d.domid !== 0) return errno('XEN_EPERM'); // xsm_mmuext_op(XSM_TARGET)

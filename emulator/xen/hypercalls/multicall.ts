@@ -1,3 +1,4 @@
+import { xenError } from '../abi/errno';
 import { multicall_entry } from '../abi/layouts';
 import { arg, copyFieldToGuest, copyFromGuest, guestHandleOkay, writeGuestBytes } from '../guestAccess';
 import { BLOCKED, OK, errno, type XenOutcome } from '../outcome';
@@ -24,7 +25,13 @@ function runEntries(ctx: HypercallContext, list: bigint, from: bigint, count: bi
     const result = outcome.kind === 'returned' ? outcome.value : 0n;
     // The guest must rely only on `result`: a debug build fills the rest of the entry with 0xAA.
     if (xen.config.build === 'debug') writeGuestBytes(d, list + BigInt(index * multicall_entry.size), CORRUPT);
-    if (!copyFieldToGuest(d, list, multicall_entry, 'result', BigInt.asUintN(64, result), index)) return errno('XEN_EFAULT');
+    if (!copyFieldToGuest(d, list, multicall_entry, 'result', BigInt.asUintN(64, result), index)) {
+      // do_multicall: rc = -EFAULT ends the loop, but an entry that blocked the vCPU stays blocked
+      // (vcpu_block set _VPF_blocked); the guest sees -EFAULT only when the vCPU is woken.
+      if (outcome.kind !== 'blocked') return errno('XEN_EFAULT');
+      v.onResume = () => xenError('XEN_EFAULT');
+      return BLOCKED;
+    }
     if (outcome.kind === 'blocked') {
       const next = i + 1n;
       v.onResume = () => {

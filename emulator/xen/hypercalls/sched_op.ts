@@ -43,7 +43,9 @@ function poll(ctx: HypercallContext, p: { ports: bigint; nr_ports: number; timeo
   if (p.timeout !== 0n) {
     const clock = d.machine.clock;
     clock.cancel(v.pollTimer);
-    v.pollTimer = clock.schedule(p.timeout, `d${d.domid}v${v.id} poll timeout`, () => {
+    // set_timer(&v->poll_timer, sched_poll->timeout) takes an s_time_t: a u64 timeout with bit 63
+    // set is a negative, hence past, deadline and fires at once (do_poll).
+    v.pollTimer = clock.schedule(BigInt.asIntN(64, p.timeout), `d${d.domid}v${v.id} poll timeout`, () => {
       v.pollTimer = undefined;
       // poll_timer_fn: only a vCPU still in the poll mask is woken.
       if (v.inPollMask) {

@@ -68,7 +68,8 @@ function setSingleshotTimer(ctx: HypercallContext, target: XenVcpu, ptr: bigint)
   if (target !== v) return errno('XEN_EINVAL');
   const a = copyFromGuest(d, ptr, vcpu_set_singleshot_timer);
   if (!a) return errno('XEN_EFAULT');
-  const past = BigInt.asIntN(64, a.timeout_abs_ns) < d.now;
+  // timeout_abs_ns is a u64 compared with NOW(): a deadline with bit 63 set is not "past" here.
+  const past = a.timeout_abs_ns < d.now;
   switch (xen.profile.singleshotPast) {
     case 'inject':
       if (past) {

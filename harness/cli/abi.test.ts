@@ -1,0 +1,51 @@
+import { main } from './main';
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
+  return { code, out, err };
+}
+
+describe('xvc abi', () => {
+  test('--json prints one object whose constants map header spellings to numbers', async () => {
+    const { code, out } = await run(['abi', '--json']);
+    expect(code).toBe(0);
+    const doc = JSON.parse(out) as { formatVersion: number; constants: Record<string, number | string>; tables: { title: string; source: string }[] };
+    expect(doc.formatVersion).toBe(1);
+    expect(doc.constants).toMatchObject({
+      __HYPERVISOR_event_channel_op: 32,
+      EVTCHNOP_send: 4,
+      XEN_EINVAL: 22,
+      SCHEDOP_poll: 3,
+      MMUEXT_TLB_FLUSH_MULTI: 8,
+      XENMEM_populate_physmap: 6,
+      GNTST_bad_handle: -4,
+      VIRQ_TIMER: 0,
+      HVM_PARAM_CALLBACK_IRQ_TYPE_MASK: '0xff00000000000000',
+    });
+    expect(doc.tables.every((t) => t.source.length > 0)).toBe(true);
+  });
+
+  test('the human listing shows each table with its source and each entry with its value and note', async () => {
+    const { code, out } = await run(['abi']);
+    expect(code).toBe(0);
+    expect(out).toContain('event_channel_op commands  [xen/include/public/event_channel.h]');
+    expect(out).toMatch(/^ {2}EVTCHNOP_send +4$/m);
+    expect(out).toMatch(/^ {2}__HYPERVISOR_tmem_op +38 \(0x26\) +-- no handler for any guest type: always -ENOSYS$/m);
+    expect(out).toMatch(/^xvc abi: \d+ constants in \d+ tables\n$/m);
+  });
+
+  test('an unknown option is a usage error: exit 2 with the command help', async () => {
+    const { code, err } = await run(['abi', '--jsn']);
+    expect(code).toBe(2);
+    expect(err).toContain("xvc abi: Unknown option '--jsn'");
+    expect(err).toContain('Usage: xvc abi [--json]');
+  });
+
+  test('an unknown command exits 2; --help exits 0', async () => {
+    expect((await run(['frobnicate'])).code).toBe(2);
+    expect((await run(['--help'])).code).toBe(0);
+    expect((await run(['abi', '--help'])).out).toContain('Usage: xvc abi');
+  });
+});
