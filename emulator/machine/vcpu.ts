@@ -95,6 +95,19 @@ export class Vcpu {
     return this.irrCount > 0;
   }
 
+  /** The highest pending vector without taking it, if any. */
+  peekInterrupt(): number | undefined {
+    if (this.irrCount === 0) return undefined;
+    for (let vector = 255; vector >= 0; vector--) if (this.irr[vector] === 1) return vector;
+    return undefined;
+  }
+
+  /** Drops every pending vector (INIT clears the IRR). */
+  clearInterrupts(): void {
+    this.irr.fill(0);
+    this.irrCount = 0;
+  }
+
   /** Takes the highest pending vector (the local APIC's priority order), if any. */
   takeInterrupt(): number | undefined {
     if (this.irrCount === 0) return undefined;

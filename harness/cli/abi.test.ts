@@ -23,6 +23,13 @@ describe('xvc abi', () => {
       GNTST_bad_handle: -4,
       VIRQ_TIMER: 0,
       HVM_PARAM_CALLBACK_IRQ_TYPE_MASK: '0xff00000000000000',
+      HVCALL_SIGNAL_EVENT: 0x5d,
+      HV_STATUS_INVALID_HYPERCALL_INPUT: 3,
+      HV_X64_MSR_STIMER0_CONFIG: 0x400000b0,
+      HV_FLUSH_ALL_PROCESSORS: 1,
+      HVMSG_TIMER_EXPIRED: 0x80000010,
+      HYPERV_CPUID_FEATURES: 0x40000003,
+      HV_PARTITION_ID_SELF: '0xffffffffffffffff',
     });
     expect(doc.tables.every((t) => t.source.length > 0)).toBe(true);
   });
@@ -34,6 +41,12 @@ describe('xvc abi', () => {
     expect(out).toMatch(/^ {2}EVTCHNOP_send +4$/m);
     expect(out).toMatch(/^ {2}__HYPERVISOR_tmem_op +38 \(0x26\) +-- no handler for any guest type: always -ENOSYS$/m);
     expect(out).toMatch(/^xvc abi: \d+ constants in \d+ tables\n$/m);
+  });
+
+  test('the human listing shows the TLFS name of each Hyper-V call code next to its Linux spelling', async () => {
+    const { out } = await run(['abi']);
+    expect(out).toMatch(/^ {2}HVCALL_SIGNAL_EVENT \(HvCallSignalEvent\) +93 \(0x5d\)$/m);
+    expect(out).toMatch(/^ {2}HVCALL_SEND_IPI_EX \(HvCallSendSyntheticClusterIpiEx\) +21 \(0x15\)$/m);
   });
 
   test('an unknown option is a usage error: exit 2 with the command help', async () => {

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { XEN_ABI_TABLES, flattenTables, type AbiConstant, type AbiTable, type AbiValue } from '../sut/index';
+import { VIRIDIAN_ABI_TABLES, XEN_ABI_TABLES, flattenTables, type AbiConstant, type AbiTable, type AbiValue } from '../sut/index';
 import { EXIT, UsageError, type Command } from './command';
 
-/** Every table `xvc abi` lists (the Viridian tables join in a later issue). */
-export const ABI_TABLES: readonly AbiTable[] = XEN_ABI_TABLES;
+/** Every table `xvc abi` lists: the Xen model's, then the Viridian model's. */
+export const ABI_TABLES: readonly AbiTable[] = [...XEN_ABI_TABLES, ...VIRIDIAN_ABI_TABLES];
 
 /** A constant's value in JSON: a number when exact, else a hex string. */
 export function jsonValue(value: AbiValue): number | string {
@@ -64,7 +64,10 @@ export const abiCommand: Command = {
     'Usage: xvc abi [--json]',
     '',
     'Prints every constant the models implement (Xen hypercall numbers, sub-commands, error',
-    'numbers, flags), grouped by table, each table with the header or specification it comes from.',
+    'numbers, flags; Hyper-V call codes, HV_STATUS values, synthetic MSRs, CPUID bits), grouped by',
+    'table, each table with the header or specification it comes from. Constants use the header',
+    "spelling (Xen's public headers, Linux include/hyperv/hvgdk_mini.h); the listing shows the",
+    'TLFS name of each Hyper-V call code next to it.',
     '',
     'Options:',
     '  --json   one JSON object: {"formatVersion": 1, "constants": {NAME: value, ...}, "tables": [...]}',
