@@ -47,7 +47,8 @@ export function sendIcr(model: ViridianModel, sender: ViridianVp, icr: bigint): 
     switch (cmd.delivery) {
       case ICR_DELIVERY.fixed:
       case ICR_DELIVERY.lowestPriority:
-        if (vp.run !== 'not-started') model.raiseInterrupt(vp, cmd.vector);
+        // Vectors 0-15 are illegal for the local APIC and are not delivered (Intel SDM vol. 3 10.5.2).
+        if (cmd.vector >= 16 && vp.run !== 'not-started') model.raiseInterrupt(vp, cmd.vector);
         break;
       case ICR_DELIVERY.init:
         if (cmd.assert) model.initVp(vp);
@@ -64,6 +65,8 @@ export function sendIcr(model: ViridianModel, sender: ViridianVp, icr: bigint): 
 function targetsOf(model: ViridianModel, sender: ViridianVp, cmd: IcrCommand): readonly ViridianVp[] {
   switch (cmd.shorthand) {
     case 0: {
+      // Destination 0xFF in xAPIC physical mode is a broadcast (Intel SDM vol. 3 10.6.2.1).
+      if (cmd.destination === 0xff) return model.vps;
       const vp = model.vps[cmd.destination];
       return vp ? [vp] : [];
     }

@@ -14,6 +14,15 @@ import type { ViridianVp } from './vp';
 /** The registers of a 64-bit hypercall: RCX input value, RDX and R8 (GPAs or fast input), XMM0..5 halves (low half first). */
 export type HypercallRegisters = { readonly rcx: bigint; readonly rdx: bigint; readonly r8: bigint; readonly xmm?: readonly bigint[] };
 
+/** Calls Xen's viridian_hypercall accepts only in memory form (xen/arch/x86/hvm/viridian/viridian.c). */
+const XEN_SLOW_ONLY: ReadonlySet<number> = new Set([
+  HVCALL.HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE,
+  HVCALL.HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST,
+  HVCALL.HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX,
+  HVCALL.HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX,
+  HVCALL.HVCALL_SEND_IPI_EX,
+]);
+
 /** Bytes of register input a fast call can carry: RDX and R8 only (16), or with XMM0..XMM5 (112). */
 const PLAIN_FAST_BYTES = 16;
 const XMM_FAST_BYTES = 16 + 16 * HV_CALL_INPUT.HV_HYPERCALL_MAX_XMM_REGISTERS;
@@ -51,6 +60,7 @@ export function issueHypercall(model: ViridianModel, vp: ViridianVp, regs: Hyper
   const inputBytes = shape.inputHeader + 8 * control.varHeadSize + control.repCount * shape.inputElement;
   if (control.fast) {
     if (!shape.fast) return hvStatus(model.quirks.fastNotSupported);
+    if (model.quirks.fastFlushAndIpiEx === 'invalid-parameter' && XEN_SLOW_ONLY.has(control.code)) return hvStatus('HV_STATUS_INVALID_PARAMETER');
     if (inputBytes > PLAIN_FAST_BYTES && (model.profile.featuresEdx & HV_FEATURES_EDX.HV_X64_HYPERCALL_XMM_INPUT_AVAILABLE) === 0) return UD;
   }
   const repError = checkReps(model, definition, control);

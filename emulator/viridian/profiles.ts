@@ -74,7 +74,7 @@ export const VIRIDIAN_PROFILES: Readonly<Record<ViridianProfileName, ViridianPro
   modern: {
     name: 'modern',
     description:
-      'A current hypervisor: everything of ws2008 plus the reset MSR, the reference TSC page, frequency and crash MSRs, cluster IPIs and Ex processor masks (recommended), XMM fast input, SINT polling, direct-mode synthetic timers, guest debugging, extended hypercalls, HvCallStartVirtualProcessor, and no VP limit.',
+      'A current hypervisor: everything of ws2008 plus the reset MSR, the reference TSC page, frequency and crash MSRs, cluster IPIs and Ex processor masks (recommended), XMM fast input, SINT polling, direct-mode synthetic timers, guest debugging, extended hypercalls and HvCallStartVirtualProcessor; 1024 VPs. (It reports a VP limit, not -1: "Requirements for Implementing the Microsoft Hypervisor Interface" forbids recommending the non-Ex flushes with no limit, and KVM gates the Ex flushes on that recommendation.)',
     version: { build: 20348, major: 10, minor: 0, servicePack: 0, serviceBranch: 0, serviceNumber: 0 },
     maxLeaf: 0x4000_0006,
     privileges: {
@@ -105,7 +105,7 @@ export const VIRIDIAN_PROFILES: Readonly<Record<ViridianProfileName, ViridianPro
       REC.HV_X64_CLUSTER_IPI_RECOMMENDED |
       REC.HV_X64_EX_PROCESSOR_MASKS_RECOMMENDED,
     spinRetries: 0xfff,
-    limits: { maxVps: 0xffff_ffff, maxLps: 2048 },
+    limits: { maxVps: 1024, maxLps: 1024 },
     debugChannel: true,
   },
 };
@@ -159,6 +159,8 @@ export type ViridianQuirks = {
   readonly unreadableInput: 'intercept' | HvStatusName;
   /** V20: the fast bit on a call that has no fast form. */
   readonly fastNotSupported: HvStatusName;
+  /** V20: Xen has no fast form of the flushes and of the Ex IPI and answers HV_STATUS_INVALID_PARAMETER. */
+  readonly fastFlushAndIpiEx: 'allowed' | 'invalid-parameter';
 };
 
 /** The quirk table for each compatibility mode. */
@@ -178,6 +180,7 @@ export const VIRIDIAN_QUIRKS: Readonly<Record<ViridianCompat, ViridianQuirks>> =
     hypercallGating: 'privileges',
     unreadableInput: 'intercept',
     fastNotSupported: 'HV_STATUS_INVALID_HYPERCALL_INPUT',
+    fastFlushAndIpiEx: 'allowed',
   },
   kvm: {
     reservedInputBits: 'reject',
@@ -194,6 +197,7 @@ export const VIRIDIAN_QUIRKS: Readonly<Record<ViridianCompat, ViridianQuirks>> =
     hypercallGating: 'privileges',
     unreadableInput: 'HV_STATUS_INVALID_HYPERCALL_INPUT',
     fastNotSupported: 'HV_STATUS_INVALID_PARAMETER',
+    fastFlushAndIpiEx: 'allowed',
   },
   xen: {
     reservedInputBits: 'ignore',
@@ -210,5 +214,6 @@ export const VIRIDIAN_QUIRKS: Readonly<Record<ViridianCompat, ViridianQuirks>> =
     hypercallGating: 'none',
     unreadableInput: 'HV_STATUS_INVALID_PARAMETER',
     fastNotSupported: 'HV_STATUS_INVALID_PARAMETER',
+    fastFlushAndIpiEx: 'invalid-parameter',
   },
 };

@@ -27,6 +27,8 @@ export type SynicHost = {
   readonly now: () => bigint;
   /** Sets an interrupt vector pending at a VP's local APIC (waking it from HLT). */
   readonly raise: (vp: ViridianVp, vector: number) => void;
+  /** CPUID 0x40000003 EDX bit 17 (SintPollingModeAvailable); without it SINTx bit 18 is RsvdP. */
+  readonly pollingAvailable: boolean;
 };
 
 const SLOT_BYTES = HV_SYNIC.HV_MESSAGE_SIZE;
@@ -67,11 +69,11 @@ export function sintVector(vp: ViridianVp, sint: number): number {
 
 /**
  * Raises the edge-triggered interrupt of a SINT: lost when the SINT is masked, not generated in
- * polling mode ("SINTx Registers").
+ * polling mode ("SINTx Registers"; the Polling bit counts only where CPUID offers it).
  */
 export function signalSint(host: SynicHost, vp: ViridianVp, sint: number): void {
   const reg = vp.sints[sint] ?? 0n;
-  if (sintMasked(vp, sint) || (reg & SINT_POLLING) !== 0n) return;
+  if (sintMasked(vp, sint) || (host.pollingAvailable && (reg & SINT_POLLING) !== 0n)) return;
   host.raise(vp, sintVector(vp, sint));
 }
 

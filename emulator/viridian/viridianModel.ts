@@ -8,7 +8,7 @@ import { DebugSession } from './debugSession';
 import { issueHypercall, type HypercallRegisters } from './hypercall';
 import { readMsr, writeMsr } from './msrs';
 import { GP, WRITTEN, type HypercallOutcome, type MsrRead, type MsrWrite } from './outcome';
-import type { ViridianProfile, ViridianQuirks } from './profiles';
+import { HV_SINT_POLLING_AVAILABLE, type ViridianProfile, type ViridianQuirks } from './profiles';
 import { ReferenceTscPage } from './refTime';
 import { RootSide } from './root';
 import { SyntheticTimer, type StimerHost, type TimerExpiry } from './stimer';
@@ -66,7 +66,11 @@ export class ViridianModel {
     this.config = resolveViridianConfig(options);
     const now = machine.clock.now;
     this.vps = machine.vcpus.map((hw, i) => new ViridianVp(i, hw, hw.state !== 'down', now));
-    this.synicHost = { now: () => this.machine.clock.now, raise: (vp, vector) => this.raiseInterrupt(vp, vector) };
+    this.synicHost = {
+      now: () => this.machine.clock.now,
+      raise: (vp, vector) => this.raiseInterrupt(vp, vector),
+      pollingAvailable: (this.profile.featuresEdx & HV_SINT_POLLING_AVAILABLE) !== 0,
+    };
     this.timerHost = {
       ...this.synicHost,
       clock: machine.clock,
@@ -275,6 +279,8 @@ export class ViridianModel {
    * (#GP otherwise). Without a guest OS id the enable bit stays clear (TLFS; V17 for KVM and Xen).
    */
   writeHypercallMsr(value: bigint): MsrWrite {
+    // KVM kvm_hv_set_msr_pw drops every write while the guest OS id is 0.
+    if (this.guestOsId === 0n && this.quirks.hypercallWithoutOsId === 'write-ignored') return WRITTEN;
     if (value >> 12n >= BigInt(this.memory.addressSpacePages)) return GP;
     let next = value & ~2n;
     if (this.guestOsId === 0n && (next & 1n) === 1n) {
@@ -283,7 +289,6 @@ export class ViridianModel {
           next &= ~1n;
           break;
         case 'write-ignored':
-          return WRITTEN;
         case 'stored':
           break;
         default:
@@ -297,11 +302,10 @@ export class ViridianModel {
 
   /**
    * HV_X64_MSR_REFERENCE_TSC: bit 0 enable, 11:1 RsvdP, 63:12 the page. Enabling publishes the
-   * page (a new TscSequence) as a read-only overlay; the TLFS gives no rule for a page outside
-   * the GPA space, so the model treats it like the hypercall page's (#GP).
+   * page (a new TscSequence) as a read-only overlay. A page beyond the GPA space "will not be
+   * accessible to the guest" (TLFS timers.md): the value is kept and nothing is mapped.
    */
   writeReferenceTscMsr(value: bigint): MsrWrite {
-    if (value >> 12n >= BigInt(this.memory.addressSpacePages)) return GP;
     this.refTsc.msr = value;
     const enabled = (value & 1n) === 1n;
     if (enabled) this.refTsc.publish(this.machine.clock, this.config.tscPageValid);

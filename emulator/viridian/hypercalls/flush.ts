@@ -44,9 +44,10 @@ function checkHeader(ctx: CallContext, header: FlushHeader, list: boolean): Call
  * The VPs a flush reaches. HV_FLUSH_ALL_PROCESSORS means all of them; otherwise the set, with
  * VP indices the partition does not have ignored (KVM and Xen skip them; the TLFS is silent).
  * An empty set without ALL_PROCESSORS is invalid per the TLFS; the compat switch can make it
- * flush everyone (KVM) or no one (Xen) (docs/decisions.md V5).
+ * flush everyone (KVM, for a 64-bit mask; an empty Ex set flushes no one there) or no one (Xen)
+ * (docs/decisions.md V5).
  */
-function targets(ctx: CallContext, flags: bigint, vps: readonly number[] | 'all'): readonly ViridianVp[] | CallResult {
+function targets(ctx: CallContext, flags: bigint, vps: readonly number[] | 'all', ex: boolean): readonly ViridianVp[] | CallResult {
   const all = ctx.model.vps;
   if ((flags & ALL_PROCESSORS) !== 0n || vps === 'all') return all;
   const chosen = vps.map((i) => all[i]).filter((vp): vp is ViridianVp => vp !== undefined);
@@ -55,7 +56,8 @@ function targets(ctx: CallContext, flags: bigint, vps: readonly number[] | 'all'
     case 'invalid-parameter':
       return status('HV_STATUS_INVALID_PARAMETER', ctx.reps.start);
     case 'flush-all':
-      return all;
+      // KVM kvm_hv_flush_tlb: an empty 64-bit mask means everyone, an Ex set with no banks no one.
+      return ex ? [] : all;
     case 'flush-none':
       return [];
     default:
@@ -114,7 +116,7 @@ function flush(ctx: CallContext, ex: boolean, list: boolean): CallResult {
     if (isFault(mask)) return { kind: 'intercept', fault: mask };
     set = maskVps(mask);
   }
-  const vps = targets(ctx, header.flags, set);
+  const vps = targets(ctx, header.flags, set, ex);
   if (!Array.isArray(vps)) return vps as CallResult;
   if (list) return flushList(ctx, vps, header, ex ? 32 + 8 * ctx.control.varHeadSize : 24);
   flushSpaces(vps, header);

@@ -5,8 +5,6 @@ import { defineCall, simple, type CallAccess, type HvCallName, type ViridianCall
 const ACCESS_VSM = 1 << 16;
 /** HV_PARTITION_PRIVILEGE_MASK bit 49 (EBX bit 17): AccessVpRegisters. */
 const ACCESS_VP_REGISTERS = 1 << 17;
-/** HV_PARTITION_PRIVILEGE_MASK bit 53 (EBX bit 21): StartVirtualProcessor. */
-const START_VP = 1 << 21;
 
 const ebx = (bit: number): CallAccess => ({ kind: 'privilege', register: 'ebx', bit });
 
@@ -51,7 +49,6 @@ const GATES: Readonly<Partial<Record<HvCallName, CallAccess>>> = {
   HVCALL_ASSERT_VIRTUAL_INTERRUPT: ebx(EBX.HV_CREATE_PARTITIONS),
   HVCALL_CREATE_PORT: ebx(EBX.HV_CREATE_PORT),
   HVCALL_CONNECT_PORT: ebx(EBX.HV_CONNECT_PORT),
-  HVCALL_GET_VP_ID_FROM_APIC_ID: ebx(START_VP),
   HVCALL_FLUSH_GUEST_PHYSICAL_ADDRESS_SPACE: ebx(EBX.HV_CREATE_PARTITIONS),
   HVCALL_FLUSH_GUEST_PHYSICAL_ADDRESS_LIST: ebx(EBX.HV_CREATE_PARTITIONS),
   HVCALL_SIGNAL_EVENT_DIRECT: ebx(EBX.HV_CREATE_PARTITIONS),

@@ -5,6 +5,7 @@ import { HvCallSendSyntheticClusterIpi, HvCallSendSyntheticClusterIpiEx } from '
 import { HvCallPostMessage, HvCallSignalEvent } from './messages';
 import { HvCallNotifyLongSpinWait } from './HvCallNotifyLongSpinWait';
 import { HvCallStartVirtualProcessor } from './HvCallStartVirtualProcessor';
+import { HvCallGetVpIndexFromApicId } from './HvCallGetVpIndexFromApicId';
 import { HvExtCallQueryCapabilities } from './HvExtCallQueryCapabilities';
 import { NOT_MODELLED } from './notModelled';
 import type { HvCallName, ViridianCallDefinition } from './types';
@@ -24,6 +25,7 @@ export const MODELLED_CALLS: readonly ViridianCallDefinition[] = [
   HvRetrieveDebugData,
   HvResetDebugSession,
   HvCallStartVirtualProcessor,
+  HvCallGetVpIndexFromApicId,
   HvExtCallQueryCapabilities,
 ];
 
