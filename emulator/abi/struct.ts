@@ -1,5 +1,8 @@
 import { isFault, type GuestMemory, type MemoryFault } from '../machine/memory';
 
+/** The memory accessors struct reads and writes need. */
+export type StructMemory = Pick<GuestMemory, 'readBytes' | 'write8' | 'write16' | 'write32' | 'write64'>;
+
 /** A scalar field type as the C headers spell it. */
 export type FieldType = 'u8' | 'u16' | 'u32' | 'u64' | 's8' | 's16' | 's32';
 
@@ -38,7 +41,7 @@ export const s16 = (offset: number) => ({ offset, type: 's16' }) as const;
 export const s32 = (offset: number) => ({ offset, type: 's32' }) as const;
 
 /** Reads a whole struct (like copy_from_guest: nothing is read unless every byte is readable). */
-export function readStruct<L extends StructLayout>(memory: GuestMemory, gpa: number, layout: L): StructValue<L> | MemoryFault {
+export function readStruct<L extends StructLayout>(memory: StructMemory, gpa: number, layout: L): StructValue<L> | MemoryFault {
   const bytes = memory.readBytes(gpa, layout.size);
   if (isFault(bytes)) return bytes;
   return decodeStruct(bytes, layout);
@@ -74,7 +77,7 @@ export function patchStruct<L extends StructLayout>(image: Uint8Array, layout: L
 }
 
 /** Writes one field of a struct at `gpa` (like __copy_field_to_guest). */
-export function writeField<L extends StructLayout>(memory: GuestMemory, gpa: number, layout: L, field: keyof L['fields'] & string, value: number | bigint): MemoryFault | undefined {
+export function writeField<L extends StructLayout>(memory: StructMemory, gpa: number, layout: L, field: keyof L['fields'] & string, value: number | bigint): MemoryFault | undefined {
   const f = layout.fields[field] as Field;
   const at = gpa + f.offset;
   switch (f.type) {
@@ -95,7 +98,7 @@ export function writeField<L extends StructLayout>(memory: GuestMemory, gpa: num
 }
 
 /** Reads one field of a struct at `gpa`. */
-export function readField<L extends StructLayout>(memory: GuestMemory, gpa: number, layout: L, field: keyof L['fields'] & string): number | bigint | MemoryFault {
+export function readField<L extends StructLayout>(memory: StructMemory, gpa: number, layout: L, field: keyof L['fields'] & string): number | bigint | MemoryFault {
   const f = layout.fields[field] as Field;
   const bytes = memory.readBytes(gpa + f.offset, SIZES[f.type]);
   if (isFault(bytes)) return bytes;

@@ -1,9 +1,8 @@
 import { vcpu_info, SHARED_INFO, VCPU_INFO_TIME, XEN_LEGACY_MAX_VCPUS } from './abi/layouts';
 import { RUNSTATE } from './abi/vcpu';
 import { HVM_PARAM } from './abi/hvm_op';
-import { GuestMemory, isFault } from '../machine/memory';
+import { isFault } from '../machine/memory';
 import type { TimerHandle } from '../machine/clock';
-import type { Machine } from '../machine/machine';
 import type { VcpuState } from '../machine/vcpu';
 import type { GuestType } from './config';
 import { ChannelTable, isUsable, type Channel } from './evtchn/channelTable';
@@ -11,6 +10,7 @@ import { GrantTable } from './grants/grantTable';
 import { XenVcpu } from './xenVcpu';
 import { startPeriodicWork, stopPeriodicTimer } from './timers';
 import { writeVcpuTimeInfo } from './time';
+import type { XenMachine, XenMemory } from './platform';
 
 /** NR_HVM_DOMU_IRQS: the GSIs of a domU's virtual IO-APIC (xen/arch/x86/include/asm/hvm/irq.h). */
 const NR_HVM_DOMU_IRQS = 48;
@@ -21,7 +21,7 @@ export const BITS_PER_EVTCHN_WORD = 64;
 /** Options for {@link XenDomain}. */
 export type XenDomainInit = {
   readonly domid: number;
-  readonly machine: Machine;
+  readonly machine: XenMachine;
   readonly guestType: GuestType;
   readonly sharedInfoGpa: number;
   readonly maxEvtchnPort: number;
@@ -33,7 +33,7 @@ export type XenDomainInit = {
   /** Whether vCPU i starts initialised (all online vCPUs do). */
   readonly initialised: (vcpu: number) => boolean;
   /** Xen's dummy_vcpu_info, shared by every vCPU that has no vcpu_info of its own. */
-  readonly dummyVcpuInfo: GuestMemory;
+  readonly dummyVcpuInfo: XenMemory;
   /** Frames reserved for Xen's own pages (shared_info and the grant frames): [first, first + count). */
   readonly xenFrames: { readonly first: number; readonly count: number };
 };
@@ -45,8 +45,8 @@ export type XenDomainInit = {
  */
 export class XenDomain {
   readonly domid: number;
-  readonly machine: Machine;
-  readonly memory: GuestMemory;
+  readonly machine: XenMachine;
+  readonly memory: XenMemory;
   readonly guestType: GuestType;
   readonly sharedInfoGpa: number;
   readonly vcpus: readonly XenVcpu[];
@@ -70,7 +70,7 @@ export class XenDomain {
   consoleLine: number[] = [];
   /** Watchdog timers by id 1..2 (NR_DOMAIN_WATCHDOG_TIMERS). */
   readonly watchdogs: ({ timeoutS: number; timer: TimerHandle } | undefined)[] = [undefined, undefined];
-  private readonly dummy: GuestMemory;
+  private readonly dummy: XenMemory;
   private readonly xenFrames: { readonly first: number; readonly count: number };
 
   constructor(init: XenDomainInit) {
@@ -113,7 +113,7 @@ export class XenDomain {
   // --- vcpu_info and shared_info access ----------------------------------------------------
 
   /** The memory and address that hold a vCPU's vcpu_info (the dummy for vCPUs without one). */
-  vcpuInfo(v: XenVcpu): { readonly mem: GuestMemory; readonly gpa: number } {
+  vcpuInfo(v: XenVcpu): { readonly mem: XenMemory; readonly gpa: number } {
     return v.vcpuInfoGpa === null ? { mem: this.dummy, gpa: 0 } : { mem: this.memory, gpa: v.vcpuInfoGpa };
   }
 
@@ -144,7 +144,7 @@ export class XenDomain {
   }
 
   /** Atomically sets a bit and returns its old value (guest_test_and_set_bit). */
-  private testAndSetBit(mem: GuestMemory, base: number, bit: number): boolean {
+  private testAndSetBit(mem: XenMemory, base: number, bit: number): boolean {
     const at = base + (bit >> 3);
     const byte = mem.read8(at);
     if (isFault(byte)) return false;
@@ -155,7 +155,7 @@ export class XenDomain {
   }
 
   /** Atomically clears a bit and returns its old value. */
-  private testAndClearBit(mem: GuestMemory, base: number, bit: number): boolean {
+  private testAndClearBit(mem: XenMemory, base: number, bit: number): boolean {
     const at = base + (bit >> 3);
     const byte = mem.read8(at);
     if (isFault(byte)) return false;

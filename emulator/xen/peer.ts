@@ -4,7 +4,7 @@ import { isFault } from '../machine/memory';
 import type { Gfn } from '../machine/units';
 import * as evtchn from './evtchn/operations';
 import { mapGrant, unmapGrant, type MapResult } from './grants/operations';
-import type { XenModel } from './xenModel';
+import type { AnyXenModel } from './xenModel';
 
 /** First peer frame scenarios may use for data; below are shared_info (0) and the grant frames (1..4). */
 export const PEER_FIRST_DATA_FRAME = 8;
@@ -15,9 +15,9 @@ export const PEER_FIRST_DATA_FRAME = 8;
  * grants mapped. In the Xen world they run as dom0's own hypercalls against the model.
  */
 export class PeerActions {
-  private readonly xen: XenModel;
+  private readonly xen: AnyXenModel;
 
-  constructor(xen: XenModel) {
+  constructor(xen: AnyXenModel) {
     this.xen = xen;
   }
 

@@ -1,6 +1,6 @@
 import { vcpu_time_info } from './abi/layouts';
-import { isFault, type GuestMemory } from '../machine/memory';
-import type { VirtualClock } from '../machine/clock';
+import { isFault } from '../machine/memory';
+import type { XenClock, XenMemory } from './platform';
 
 /** A TSC-to-nanoseconds scale: ns = ((tsc_delta << shift) * mul_frac) >> 32 (struct time_scale). */
 export type TimeScale = { readonly mulFrac: number; readonly shift: number };
@@ -44,7 +44,7 @@ export function scaleDelta(delta: bigint, scale: TimeScale): bigint {
  * calibration stamp is the current instant: tsc_timestamp = TSC now, system_time = NOW(); flags
  * stay 0 because the model's platform timer is not the TSC (clocksource_is_tsc()).
  */
-export function writeVcpuTimeInfo(mem: GuestMemory, gpa: number, clock: VirtualClock): void {
+export function writeVcpuTimeInfo(mem: XenMemory, gpa: number, clock: XenClock): void {
   const f = vcpu_time_info.fields;
   const old = mem.read32(gpa + f.version.offset);
   if (isFault(old)) return;

@@ -3,6 +3,8 @@ import { DOMID } from './abi/xen';
 import { XenHypercall } from './abi/hypercalls';
 import { GuestMemory } from '../machine/memory';
 import { Machine } from '../machine/machine';
+import { VirtualClock } from '../machine/clock';
+import type { XenMachine } from './platform';
 import type { Gfn } from '../machine/units';
 import { resolveXenConfig, xenMemoryMap, type XenDomainConfig, type XenDomainOptions, type XenMemoryMap } from './config';
 import { XenDomain } from './domain';
@@ -20,20 +22,24 @@ export const PEER_DOMID = 0;
  * The Xen reference model: the guest domain on the shared machine, a peer domain (dom0) on a
  * small machine of its own that shares the clock, and the hypercall table of the chosen Xen
  * profile and guest type. Pure and synchronous: time moves only through {@link advanceTo}.
+ *
+ * The machine is the shared Machine in the Xen world; the reference adapter runs the same logic
+ * on a machine built from the Viridian guest interface (emulator/xen/platform.ts), and passes
+ * the peer's machine in too.
  */
-export class XenModel {
+export class XenModel<M extends XenMachine = Machine> {
   readonly config: XenDomainConfig;
   readonly profile: XenProfile;
   readonly memoryMap: XenMemoryMap;
-  readonly machine: Machine;
-  readonly peerMachine: Machine;
+  readonly machine: M;
+  readonly peerMachine: XenMachine;
   readonly guest: XenDomain;
   readonly peer: XenDomain;
   /** Actions of the peer domain (dom0), the other end of interdomain channels and grants. */
   readonly peerActions: PeerActions;
   private readonly table: readonly (XenHypercallDefinition | undefined)[];
 
-  constructor(machine: Machine, options: XenDomainOptions = {}) {
+  constructor(machine: M, options: XenDomainOptions = {}, peerMachine?: XenMachine) {
     this.machine = machine;
     this.config = resolveXenConfig(options, { ramPages: machine.memory.populatedPages, addressSpacePages: machine.memory.addressSpacePages });
     this.profile = xenProfile(this.config.profile);
@@ -63,7 +69,10 @@ export class XenModel {
 
     // 2. The peer (dom0): a one-vCPU machine on the same clock, with its shared_info at frame 0
     //    and its grant table from frame 1.
-    this.peerMachine = new Machine({ vcpus: 1, memory: { ramPages: this.config.peerPages, addressSpacePages: this.config.peerPages * 2 }, clock: machine.clock });
+    if (!peerMachine && !(machine.clock instanceof VirtualClock)) throw new Error('[xen] a machine without a VirtualClock needs its peer machine given');
+    this.peerMachine =
+      peerMachine ??
+      new Machine({ vcpus: 1, memory: { ramPages: this.config.peerPages, addressSpacePages: this.config.peerPages * 2 }, clock: machine.clock as VirtualClock });
     this.peer = new XenDomain({
       domid: PEER_DOMID,
       machine: this.peerMachine,
@@ -92,10 +101,10 @@ export class XenModel {
     }
     this.peerActions = new PeerActions(this);
     // Nothing the domain builder wrote is a guest-visible change of a step.
-    machine.memory.takeDirty();
-    this.peerMachine.memory.takeDirty();
-    machine.takeEvents();
-    this.peerMachine.takeEvents();
+    machine.memory.takeDirty?.();
+    this.peerMachine.memory.takeDirty?.();
+    machine.takeEvents?.();
+    this.peerMachine.takeEvents?.();
   }
 
   /** Current virtual time (Xen's NOW()). */
@@ -131,9 +140,11 @@ export class XenModel {
     return this.table[nr];
   }
 
-  /** Moves virtual time to `target`, firing Xen's timers on the way. */
+  /** Moves virtual time to `target`, firing Xen's timers on the way (the Xen world's machine only). */
   advanceTo(target: bigint): void {
-    this.machine.clock.advanceTo(target);
+    const clock = this.machine.clock;
+    if (!(clock instanceof VirtualClock)) throw new Error('[xen] advanceTo needs the machine\'s VirtualClock');
+    clock.advanceTo(target);
     this.settle();
   }
 
@@ -186,3 +197,6 @@ export class XenModel {
     for (const v of d.vcpus) if (v.hw.state !== 'down') d.updateVcpuTime(v);
   }
 }
+
+/** A Xen model on any machine (what the hypervisor logic takes). */
+export type AnyXenModel = XenModel<XenMachine>;

@@ -1,5 +1,5 @@
 import type { TimerHandle } from '../machine/clock';
-import type { Vcpu } from '../machine/vcpu';
+import type { XenHwVcpu } from './platform';
 import { VIRQ } from './abi/event_channel';
 import { RUNSTATE } from './abi/vcpu';
 
@@ -60,9 +60,9 @@ export class XenVcpu {
 
   readonly id: number;
   /** The machine vCPU whose run state the guest sees. */
-  readonly hw: Vcpu;
+  readonly hw: XenHwVcpu;
 
-  constructor(id: number, hw: Vcpu, vcpuInfoGpa: number | null, initialised: boolean) {
+  constructor(id: number, hw: XenHwVcpu, vcpuInfoGpa: number | null, initialised: boolean) {
     this.id = id;
     this.hw = hw;
     this.vcpuInfoGpa = vcpuInfoGpa;

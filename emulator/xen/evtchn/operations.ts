@@ -2,7 +2,7 @@ import { EVTCHNSTAT, VIRQ } from '../abi/event_channel';
 import { DOMID } from '../abi/xen';
 import type { XenErrnoName } from '../abi/errno';
 import type { XenDomain } from '../domain';
-import type { XenModel } from '../xenModel';
+import type { AnyXenModel } from '../xenModel';
 import { isUsable } from './channelTable';
 
 /*
@@ -40,7 +40,7 @@ export function virqType(virq: number): 'vcpu' | 'domain' | 'global' {
 }
 
 /** EVTCHNOP_alloc_unbound (evtchn_alloc_unbound). */
-export function allocUnbound(xen: XenModel, caller: XenDomain, dom: number, remoteDom: number): EvtResult {
+export function allocUnbound(xen: AnyXenModel, caller: XenDomain, dom: number, remoteDom: number): EvtResult {
   const d = xen.domainByAnyId(dom, caller);
   if (!d) return 'XEN_ESRCH';
   const port = d.evtchn.allocate();
@@ -57,7 +57,7 @@ export function allocUnbound(xen: XenModel, caller: XenDomain, dom: number, remo
 }
 
 /** EVTCHNOP_bind_interdomain (evtchn_bind_interdomain). */
-export function bindInterdomain(xen: XenModel, ld: XenDomain, remoteDom: number, remotePort: number): EvtResult {
+export function bindInterdomain(xen: AnyXenModel, ld: XenDomain, remoteDom: number, remotePort: number): EvtResult {
   const rd = xen.domainByAnyId(remoteDom, ld);
   if (!rd) return 'XEN_ESRCH';
   const lport = ld.evtchn.allocate();
@@ -78,7 +78,7 @@ export function bindInterdomain(xen: XenModel, ld: XenDomain, remoteDom: number,
 }
 
 /** EVTCHNOP_bind_virq (evtchn_bind_virq). */
-export function bindVirq(xen: XenModel, d: XenDomain, virq: number, vcpu: number): EvtResult {
+export function bindVirq(xen: AnyXenModel, d: XenDomain, virq: number, vcpu: number): EvtResult {
   if (virq < 0 || virq >= VIRQ.NR_VIRQS) return 'XEN_EINVAL';
   const type = virqType(virq);
   if (type !== 'vcpu' && vcpu !== 0) return 'XEN_EINVAL';
@@ -115,7 +115,7 @@ function freePort(d: XenDomain, port: number): void {
 }
 
 /** EVTCHNOP_close (evtchn_close). */
-export function close(xen: XenModel, d: XenDomain, port: number): EvtResult {
+export function close(xen: AnyXenModel, d: XenDomain, port: number): EvtResult {
   const chn = d.evtchn.get(port);
   if (!chn) return 'XEN_EINVAL';
   const state = chn.state;
@@ -146,7 +146,7 @@ export function close(xen: XenModel, d: XenDomain, port: number): EvtResult {
 }
 
 /** EVTCHNOP_send (evtchn_send). */
-export function send(xen: XenModel, d: XenDomain, port: number): EvtResult {
+export function send(xen: AnyXenModel, d: XenDomain, port: number): EvtResult {
   const chn = d.evtchn.get(port);
   if (!chn) return 'XEN_EINVAL';
   const state = chn.state;
@@ -175,7 +175,7 @@ export function send(xen: XenModel, d: XenDomain, port: number): EvtResult {
 export type ChannelStatus = { status: number; vcpu: number; uDom?: number; uPort?: number; uWord?: number };
 
 /** EVTCHNOP_status (evtchn_status). */
-export function status(xen: XenModel, caller: XenDomain, dom: number, port: number): ChannelStatus | XenErrnoName {
+export function status(xen: AnyXenModel, caller: XenDomain, dom: number, port: number): ChannelStatus | XenErrnoName {
   const d = xen.domainByAnyId(dom, caller);
   if (!d) return 'XEN_ESRCH';
   const chn = d.evtchn.get(port);
@@ -237,7 +237,7 @@ export function unmask(d: XenDomain, port: number): EvtResult {
  * EVTCHNOP_reset / EVTCHNOP_reset_cont (do_event_channel_op + evtchn_reset). The model never
  * preempts, so a reset is never in progress when a call starts: reset_cont answers -EBUSY.
  */
-export function reset(xen: XenModel, caller: XenDomain, dom: number, resuming: boolean): EvtResult {
+export function reset(xen: AnyXenModel, caller: XenDomain, dom: number, resuming: boolean): EvtResult {
   const d = xen.domainByAnyId(dom, caller);
   if (!d) return 'XEN_ESRCH';
   if (!xsmTarget(caller, d)) return 'XEN_EPERM';

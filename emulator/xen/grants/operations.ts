@@ -4,7 +4,7 @@ import { SHUTDOWN } from '../abi/sched';
 import type { Gfn } from '../../machine/units';
 import { writeToFrame, type Frame } from '../../machine/memory';
 import type { XenDomain } from '../domain';
-import type { XenModel } from '../xenModel';
+import type { AnyXenModel } from '../xenModel';
 import type { ActiveGrant, Pins } from './grantTable';
 
 /*
@@ -119,7 +119,7 @@ export type MapResult = { readonly status: GntStatus; readonly handle?: number; 
 
 /** map_grant_ref: L maps grant `ref` of domain `dom` at `hostAddr`, from vCPU `vcpu`. */
 export function mapGrant(
-  xen: XenModel,
+  xen: AnyXenModel,
   l: XenDomain,
   vcpu: number,
   op: { readonly hostAddr: bigint; readonly flags: number; readonly ref: number; readonly dom: number },
@@ -179,7 +179,7 @@ function placeHostMapping(l: XenDomain, op: { hostAddr: bigint; flags: number },
 }
 
 /** unmap_common + unmap_common_complete for one element. */
-export function unmapGrant(xen: XenModel, l: XenDomain, op: { readonly hostAddr: bigint; readonly devBusAddr: bigint; readonly handle: number }): GntStatus {
+export function unmapGrant(xen: AnyXenModel, l: XenDomain, op: { readonly hostAddr: bigint; readonly devBusAddr: bigint; readonly handle: number }): GntStatus {
   if (op.handle >= l.grants.maptrackLimit) return GNTST.GNTST_bad_handle;
   const map = l.grants.maptrack.get(op.handle);
   if (!map || map.flags === 0) return GNTST.GNTST_bad_handle;
@@ -222,7 +222,7 @@ export type CopySide = { readonly ref: number; readonly gmfn: bigint; readonly d
  * that Xen skips the DOMID_SELF check for a frame-number buffer when the domids repeat, which the
  * model does not reproduce: see docs/decisions.md).
  */
-export function copyGrant(xen: XenModel, l: XenDomain, op: { source: CopySide; dest: CopySide; len: number; flags: number }): GntStatus {
+export function copyGrant(xen: AnyXenModel, l: XenDomain, op: { source: CopySide; dest: CopySide; len: number; flags: number }): GntStatus {
   if (op.len === 0 && xen.profile.grantCopyZeroLength === 'okay') return GNTST.GNTST_okay;
   const srcGref = (op.flags & GNTCOPY.GNTCOPY_source_gref) !== 0;
   const dstGref = (op.flags & GNTCOPY.GNTCOPY_dest_gref) !== 0;

@@ -2,7 +2,7 @@ import type { GuestType } from '../config';
 import type { XenDomain } from '../domain';
 import type { XenOutcome } from '../outcome';
 import type { XenVcpu } from '../xenVcpu';
-import type { XenModel } from '../xenModel';
+import type { AnyXenModel } from '../xenModel';
 import type { XenHypercall } from '../abi/hypercalls';
 
 /** The five argument registers of a 64-bit hypercall (RDI, RSI, RDX, R10, R8). */
@@ -13,7 +13,7 @@ export type XenHypercallName = keyof typeof XenHypercall;
 
 /** Who is calling: the model, the calling domain and the calling vCPU (`current`). */
 export type HypercallContext = {
-  readonly xen: XenModel;
+  readonly xen: AnyXenModel;
   readonly d: XenDomain;
   readonly v: XenVcpu;
 };

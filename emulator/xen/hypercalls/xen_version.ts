@@ -3,7 +3,7 @@ import { VMASST } from '../abi/mmuext';
 import { XENVER_SIZES, xen_feature_info, xen_varbuf } from '../abi/layouts';
 import { arg, copyFromGuest, copyToGuest, isNullHandle, writeGuestBytes } from '../guestAccess';
 import { OK, errno, returned, type XenOutcome } from '../outcome';
-import type { XenModel } from '../xenModel';
+import type { AnyXenModel } from '../xenModel';
 import { defineHypercall, type HypercallContext } from './types';
 
 /** The build identity the model reports (what a real Xen takes from its build). */
@@ -33,7 +33,7 @@ function fixedString(text: string, size: number): Uint8Array {
 }
 
 /** XENVER_get_features submap 0 for the calling domain. */
-export function featureSubmap(xen: XenModel, vmAssist: number, hvm: boolean): number {
+export function featureSubmap(xen: AnyXenModel, vmAssist: number, hvm: boolean): number {
   let submap = hvm ? xen.profile.features.hvm : xen.profile.features.pv;
   if ((vmAssist & (1 << VMASST.VMASST_TYPE_pae_extended_cr3)) !== 0) submap |= 1 << XENFEAT.XENFEAT_pae_pgdir_above_4gb;
   return submap >>> 0;
