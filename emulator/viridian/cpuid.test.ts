@@ -88,8 +88,8 @@ describe('0x40000002 encoding (TLFS feature-discovery.md "Hypervisor System Iden
   test('EBX = major 31:16 | minor 15:0, EDX = service branch 31:24 | service number 23:0, as unsigned values', () => {
     const version = { build: 0xfedc_ba98, major: 0xffff, minor: 0x8001, servicePack: 7, serviceBranch: 0x92, serviceNumber: 0x34_5678 };
     const p: ViridianProfile = { ...VIRIDIAN_PROFILES.modern, version };
-    expect(cpuidLeaf(p, 0x4000_0002, true)).toEqual({ eax: 0xfedc_ba98, ebx: 0xffff_8001, ecx: 7, edx: 0x9234_5678 });
-    expect(cpuidLeaf(p, 0x4000_0002, false)).toEqual(ZERO);
+    expect(cpuidLeaf(p, 0x4000_0002, true, 2_000_000_000n)).toEqual({ eax: 0xfedc_ba98, ebx: 0xffff_8001, ecx: 7, edx: 0x9234_5678 });
+    expect(cpuidLeaf(p, 0x4000_0002, false, 2_000_000_000n)).toEqual(ZERO);
   });
 
   test('leaves 0x40000003-5 follow a custom profile, and a larger maxLeaf still answers 0x40000006 with zeros', () => {

@@ -14,6 +14,7 @@ import { RootSide } from './root';
 import { SyntheticTimer, type StimerHost, type TimerExpiry } from './stimer';
 import { rescanQueues, sintAutoEoi, sintVector, type SynicHost } from './synic';
 import { ViridianVp, type OverlayPage, type VpStartContext } from './vp';
+import { isApicTimerMsr, type ApicTimerHost } from './apicTimer';
 import { HV_FEATURES_EDX } from './abi/cpuid';
 import { HV_SYNIC } from './abi/synic';
 
@@ -50,6 +51,7 @@ export class ViridianModel {
   readonly refTsc: ReferenceTscPage;
   readonly synicHost: SynicHost;
   readonly timerHost: StimerHost;
+  readonly apicTimerHost: ApicTimerHost;
   /** HV_X64_MSR_GUEST_OS_ID (partition-wide). */
   guestOsId = 0n;
   /** HV_X64_MSR_HYPERCALL (partition-wide) as the guest reads it. */
@@ -77,6 +79,7 @@ export class ViridianModel {
       directModeAvailable: (this.profile.featuresEdx & HV_FEATURES_EDX.HV_STIMER_DIRECT_MODE_AVAILABLE) !== 0,
       expired: (expiry) => this.expiries.push(expiry),
     };
+    this.apicTimerHost = { clock: machine.clock, raise: (vp, vector) => this.raiseInterrupt(vp, vector) };
     for (const vp of this.vps) for (let i = 0; i < HV_SYNIC.HV_SYNIC_STIMER_COUNT; i++) vp.timers.push(new SyntheticTimer(i));
     this.root = new RootSide({ ...this.synicHost, vps: this.vps, buffersPerPort: this.config.messageBuffersPerPort });
     this.debug = new DebugSession(this.config.debugBufferBytes);
@@ -115,20 +118,45 @@ export class ViridianModel {
     return issueHypercall(this, this.runningVp(vpIndex, 'a hypercall'), regs);
   }
 
-  /** RDMSR on a running VP. */
+  /** RDMSR on a running VP: a synthetic MSR, or the architectural APIC timer's. */
   rdmsr(vpIndex: number, msr: number): MsrRead {
-    return readMsr(this, this.runningVp(vpIndex, 'RDMSR'), msr);
+    const vp = this.runningVp(vpIndex, 'RDMSR');
+    return isApicTimerMsr(msr) ? vp.apicTimer.read(msr) : readMsr(this, vp, msr);
   }
 
   /** WRMSR on a running VP. */
   wrmsr(vpIndex: number, msr: number, value: bigint): MsrWrite {
-    return writeMsr(this, this.runningVp(vpIndex, 'WRMSR'), msr, value);
+    const vp = this.runningVp(vpIndex, 'WRMSR');
+    return isApicTimerMsr(msr) ? vp.apicTimer.write(this.apicTimerHost, vp, msr, BigInt.asUintN(64, value)) : writeMsr(this, vp, msr, value);
   }
 
   /** CPUID on a running VP. */
   cpuid(vpIndex: number, leaf: number): CpuidResult {
     this.runningVp(vpIndex, 'CPUID');
-    return cpuidLeaf(this.profile, leaf >>> 0, this.guestOsId !== 0n);
+    return cpuidLeaf(this.profile, leaf >>> 0, this.guestOsId !== 0n, this.machine.clock.tscHz);
+  }
+
+  /** INVLPG on a running VP: the page's translations in the current address space, and its global ones. */
+  invlpg(vpIndex: number, va: bigint): void {
+    const vp = this.runningVp(vpIndex, 'INVLPG');
+    vp.hw.tlb.flushPages(vp.hw.space, BigInt.asUintN(64, va));
+  }
+
+  /** MOV to CR3 on a running VP: switches the address space and drops the non-global translations. */
+  writeCr3(vpIndex: number, cr3: bigint): void {
+    const vp = this.runningVp(vpIndex, 'MOV CR3');
+    vp.hw.space = BigInt.asUintN(64, cr3) & ~0xfffn;
+    vp.hw.tlb.flushNonGlobal();
+  }
+
+  /** Toggling CR4.PGE on a running VP: drops every translation, global ones included. */
+  flushTlbGlobal(vpIndex: number): void {
+    this.runningVp(vpIndex, 'a CR4.PGE toggle').hw.tlb.flushAll();
+  }
+
+  /** Bytes written to the platform's serial port (COM1), which is the machine's console. */
+  serialWrite(bytes: Uint8Array): void {
+    this.machine.console.write(bytes);
   }
 
   /** RDTSC. */
@@ -249,14 +277,16 @@ export class ViridianModel {
   /** Starts a VP that has not started (HvCallStartVirtualProcessor, or SIPI after INIT). */
   startVp(vp: ViridianVp, context: VpStartContext): void {
     vp.startContext = context;
+    vp.hw.tlb.flushAll();
     vp.waitingForSipi = false;
     vp.hw.space = context.cr3 & ~0xfffn;
     vp.setRun('running', this.now);
   }
 
-  /** INIT: the VP drops what it was doing and waits for a start-up IPI. */
+  /** INIT: the VP drops what it was doing and waits for a start-up IPI; INIT also empties its TLB (Intel SDM vol. 3 9.1). */
   initVp(vp: ViridianVp): void {
     vp.hw.clearInterrupts();
+    vp.hw.tlb.flushAll();
     vp.isr.fill(0);
     vp.waitingForSipi = true;
     vp.setRun('not-started', this.now);

@@ -1,6 +1,7 @@
 import { newFrame, type Frame } from '../machine/memory';
 import type { Vcpu } from '../machine/vcpu';
 import { HV_SYNIC } from './abi/synic';
+import { ApicTimer } from './apicTimer';
 import type { SyntheticTimer } from './stimer';
 import type { QueuedMessage } from './synic';
 
@@ -43,6 +44,8 @@ export class ViridianVp {
   readonly sim: OverlayPage = { frame: newFrame(), mappedAt: undefined };
   readonly sief: OverlayPage = { frame: newFrame(), mappedAt: undefined };
   readonly timers: SyntheticTimer[] = [];
+  /** The architectural local APIC timer (TSC-deadline mode). */
+  readonly apicTimer = new ApicTimer();
 
   vpAssist = 0n;
   icr = 0n;
