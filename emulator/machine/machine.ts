@@ -70,6 +70,14 @@ export class Machine {
     this.record({ kind: 'shutdown', reason, time: this.clock.now });
   }
 
+  /**
+   * Logs the return of a call that blocked on a vCPU, for a world whose blocked calls are
+   * reported by an adapter rather than by the vCPU itself (the translated world).
+   */
+  recordResumed(vcpu: number, value: bigint): void {
+    this.record({ kind: 'resumed', vcpu, value, time: this.clock.now });
+  }
+
   /** Events logged since the last call; the log is cleared. */
   takeEvents(): MachineEvent[] {
     const out = this.log;

@@ -149,6 +149,11 @@ export class ViridianModel {
     vp.hw.tlb.flushNonGlobal();
   }
 
+  /** MOV from CR3 on a running VP. */
+  readCr3(vpIndex: number): bigint {
+    return this.runningVp(vpIndex, 'MOV from CR3').hw.space;
+  }
+
   /** Toggling CR4.PGE on a running VP: drops every translation, global ones included. */
   flushTlbGlobal(vpIndex: number): void {
     this.runningVp(vpIndex, 'a CR4.PGE toggle').hw.tlb.flushAll();

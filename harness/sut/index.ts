@@ -4,3 +4,7 @@
  * that replacing the emulator (or an adapter behind it) touches one folder.
  */
 export * from '../../emulator/index';
+export * from './adapterApi';
+export * from './worlds/index';
+export * as referenceAdapter from '../../emulator/adapter/index';
+export type { PeerRequest, PeerResult, PeerReply } from '../../emulator/adapter/peerProtocol';

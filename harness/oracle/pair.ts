@@ -1,0 +1,152 @@
+import {
+  TranslatedWorld,
+  XenWorld,
+  VIRIDIAN_PROFILES,
+  viridianAbi,
+  type PeerRequest,
+  type PeerResult,
+  type TraceEntry,
+  type WorldOptions,
+  type XenCallResult,
+  type XenHypercallArgs,
+} from '../sut/index';
+import { compareObservations, type Difference } from './compare';
+import { observe } from './observation';
+
+/** One step run in both worlds: each world's answer, the differences, and what the adapter did. */
+export type PairStep<T> = {
+  readonly xen: T;
+  readonly translated: T;
+  readonly differences: readonly Difference[];
+  readonly trace: readonly TraceEntry[];
+};
+
+/** The 100 ns grid of reference time on which the translated world's timers fire. */
+const TICK = 100n;
+
+/**
+ * The two worlds side by side, driven by the same guest operations and compared under the
+ * contract after each one (harness/oracle, docs/semantics.md).
+ */
+export class WorldPair {
+  readonly xen: XenWorld;
+  readonly translated: TranslatedWorld;
+  private xenConsole = 0;
+  private translatedConsole = 0;
+
+  constructor(options: WorldOptions = {}) {
+    this.xen = new XenWorld(options);
+    this.translated = new TranslatedWorld(options);
+    // Both worlds' boots are the starting line, not a step.
+    observe(this.xen);
+    observe(this.translated);
+    this.xenConsole = this.xen.machine.console.size;
+    this.translatedConsole = this.translated.machine.console.size;
+  }
+
+  /** The current virtual time (the same in both worlds). */
+  get now(): bigint {
+    return this.xen.machine.clock.now;
+  }
+
+  /** A Xen hypercall from `vcpu` in both worlds; the return values must be equal. */
+  hypercall(vcpu: number, nr: bigint, args: XenHypercallArgs): PairStep<XenCallResult> {
+    const xen = this.xen.hypercall(vcpu, nr, args);
+    const translated = this.translated.hypercall(vcpu, nr, args);
+    const extra: Difference[] = [];
+    if (xen.kind !== 'unimplemented' && !sameResult(xen, translated)) extra.push({ field: 'return value', relation: 'equal', xen: resultText(xen), translated: resultText(translated) });
+    return this.finish(xen, translated, extra);
+  }
+
+  /** A guest store in both worlds, then the guest's return to normal execution on `vcpu`. */
+  write(gpa: number, bytes: Uint8Array, vcpu = 0): PairStep<boolean> {
+    const a = this.xen.write(gpa, bytes) === undefined;
+    const b = this.translated.write(gpa, bytes) === undefined;
+    this.xen.returnToGuest(vcpu);
+    this.translated.returnToGuest(vcpu);
+    return this.finish(a, b, a === b ? [] : [{ field: 'guest store', relation: 'equal', xen: String(a), translated: String(b) }]);
+  }
+
+  /** The guest touches a page on a vCPU in both worlds. */
+  touch(vcpu: number, space: bigint, va: bigint, global: boolean): void {
+    this.xen.touch(vcpu, space, va, global);
+    this.translated.touch(vcpu, space, va, global);
+  }
+
+  /**
+   * Moves both worlds to `ns`. When a Xen timer falls due in the last, partial 100 ns tick before
+   * `ns`, both worlds move on to the end of that tick, where the translated world's timer
+   * (rounded up to the tick) has fired too (docs/semantics.md "Time steps").
+   */
+  advanceTo(ns: bigint): PairStep<bigint> {
+    let target = ns;
+    const floor = (ns / TICK) * TICK;
+    if (floor !== ns) {
+      this.xen.advanceTo(floor > this.now ? floor : this.now);
+      const next = this.xen.machine.clock.nextDeadline();
+      if (next !== undefined && next <= ns) target = floor + TICK;
+    }
+    this.xen.advanceTo(target);
+    this.translated.advanceTo(target);
+    return this.finish(target, target, []);
+  }
+
+  /** A peer action in both worlds; the results must be equal. */
+  peer(request: PeerRequest): PairStep<PeerResult> {
+    const xen = this.xen.peer(request);
+    const translated = this.translated.peer(request);
+    return this.finish(xen, translated, sameJson(xen, translated) ? [] : [{ field: `peer ${request.op}`, relation: 'equal', xen: JSON.stringify(xen), translated: JSON.stringify(translated) }]);
+  }
+
+  /** dom0 sends on its port in both worlds. */
+  peerSend(port: number): PairStep<PeerResult> {
+    const xen = this.xen.peerSend(port);
+    const translated = this.translated.peerSend(port);
+    return this.finish(xen, translated, sameJson(xen, translated) ? [] : [{ field: 'peer send', relation: 'equal', xen: JSON.stringify(xen), translated: JSON.stringify(translated) }]);
+  }
+
+  private finish<T>(xen: T, translated: T, extra: Difference[]): PairStep<T> {
+    const ox = observe(this.xen);
+    const ot = observe(this.translated);
+    const xm = this.xen.machine;
+    const tm = this.translated.machine;
+    const crash = this.translated.viridian.crash;
+    const profile = this.translated.viridian.profile;
+    const reasonsExpressible = (profile.featuresEdx & viridianAbi.HV_FEATURES_EDX.HV_FEATURE_GUEST_CRASH_MSR_AVAILABLE) !== 0;
+    const xenConsole = xm.console.bytes().slice(this.xenConsole);
+    const translatedConsole = tm.console.bytes().slice(this.translatedConsole);
+    this.xenConsole = xm.console.size;
+    this.translatedConsole = tm.console.size;
+    const differences = [
+      ...extra,
+      ...compareObservations(ox, ot, {
+        sharedInfoGfn: this.xen.xen.memoryMap.sharedInfoGfn,
+        grantTableGfn: this.xen.xen.memoryMap.grantTableGfn,
+        privateFrames: this.translated.privateFrames,
+        xenPage: (gfn) => xm.memory.pageImage(gfn),
+        translatedPage: (gfn) => tm.memory.pageImage(gfn),
+        translatedShutdownReason: crash ? Number(crash.params[0] ?? 3n) : undefined,
+        reasonsExpressible,
+        xenConsole,
+        translatedConsole,
+      }),
+    ];
+    return { xen, translated, differences, trace: this.translated.takeTrace() };
+  }
+}
+
+/** The profiles of the Viridian model by name (for tests that run every profile). */
+export const PAIR_PROFILES = Object.keys(VIRIDIAN_PROFILES) as (keyof typeof VIRIDIAN_PROFILES)[];
+
+function sameResult(a: XenCallResult, b: XenCallResult): boolean {
+  if (a.kind !== b.kind) return false;
+  return a.kind === 'returned' && b.kind === 'returned' ? a.value === b.value : true;
+}
+
+function resultText(r: XenCallResult): string {
+  return r.kind === 'returned' ? `returned ${r.value}` : r.kind === 'blocked' ? 'blocked' : `unimplemented (${r.reason})`;
+}
+
+function sameJson(a: PeerResult, b: PeerResult): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

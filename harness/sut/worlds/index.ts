@@ -1,0 +1,4 @@
+export * from './world';
+export { XenWorld } from './xenWorld';
+export { TranslatedWorld, ROOT_LAYOUT, WorldError, referenceAdapterFactory } from './translatedWorld';
+export type { TraceEntry } from './trace';
