@@ -21,6 +21,15 @@ import { TimerDevice } from './platform/timerDevice';
 import { SHIM_VECTORS, TIMER_SINT, ViridianDriver } from './platform/viridianDriver';
 import { TRANSLATIONS } from './translations';
 
+/**
+ * Faults to inject, only to build deliberately broken adapters for xvc's own tests (the
+ * contract and the fuzzer must catch them); xvc never sets them.
+ */
+export type ReferenceAdapterFaults = {
+  /** Round timer deadlines down to the 100 ns tick and fire them there: up to 99 ns early. */
+  readonly timerRoundsDown?: boolean;
+};
+
 /** The reference adapter's identity. */
 export const REFERENCE_ADAPTER = { name: 'xvc-reference-adapter', version: '1.0.0' } as const;
 
@@ -82,7 +91,7 @@ export class ReferenceAdapter {
   private readonly peer: PeerService;
   private readonly host: ShimHost;
 
-  constructor(host: ShimHost) {
+  constructor(host: ShimHost, faults: ReferenceAdapterFaults = {}) {
     this.host = host;
     const driver = new ViridianDriver(host);
     this.privateFrames = driver.layout.all;
@@ -95,8 +104,9 @@ export class ReferenceAdapter {
     const tscHz = driver.has('eax', EAX.HV_ACCESS_FREQUENCY_MSRS) ? driver.rdmsr(0, HV_X64_MSR.HV_X64_MSR_TSC_FREQUENCY) : cpuidTscHz(host);
     // The domain is built at time 0: the TSC read now is the TSC at Xen's system time 0.
     const tscAtBoot = host.viridian.rdtsc();
-    core.device = new TimerDevice(driver, tscHz, tscAtBoot);
-    core.clock = new ShimClock({ rdtsc: () => host.viridian.rdtsc(), arm: (deadline) => core.armTimer(deadline) }, tscHz, tscAtBoot);
+    const early = faults.timerRoundsDown === true;
+    core.device = new TimerDevice(driver, tscHz, tscAtBoot, early);
+    core.clock = new ShimClock({ rdtsc: () => host.viridian.rdtsc(), arm: (deadline) => core.armTimer(deadline) }, tscHz, tscAtBoot, early ? 99n : 0n);
     for (let vp = 0; vp < vps; vp++) {
       if (!online[vp]) continue;
       core.enter(vp);
@@ -150,11 +160,11 @@ export class ReferenceAdapter {
           core.takeMail(vp);
           break;
         case SHIM_VECTORS.timer:
-          core.clock.runDue();
+          core.clock.expire();
           break;
         case SHIM_VECTORS.timerSint:
           this.takeTimerMessage(vp);
-          core.clock.runDue();
+          core.clock.expire();
           break;
         case SHIM_VECTORS.peerSint:
           this.peer.onSint(vp);

@@ -27,11 +27,14 @@ export class ShimClock {
   private seq = 0;
   private armedFor: bigint | undefined;
   private callbackNow: bigint | undefined;
+  /** How early a timer may count as due (0; more only to build a broken adapter for the tests). */
+  private readonly earlyBy: bigint;
 
-  constructor(host: ShimClockHost, tscHz: bigint, tscAtBoot: bigint) {
+  constructor(host: ShimClockHost, tscHz: bigint, tscAtBoot: bigint, earlyBy = 0n) {
     this.host = host;
     this.tscHz = tscHz;
     this.tscAtBoot = tscAtBoot;
+    this.earlyBy = earlyBy;
   }
 
   /** The exact time the TSC says. */
@@ -73,7 +76,7 @@ export class ShimClock {
   runDue(): void {
     for (;;) {
       const top = this.queue[0];
-      if (!top || top.deadline > this.realNow) break;
+      if (!top || top.deadline > this.realNow + this.earlyBy) break;
       this.queue.shift();
       top.cancelled = true;
       const outer = this.callbackNow;
@@ -85,6 +88,15 @@ export class ShimClock {
       }
     }
     this.rearm();
+  }
+
+  /**
+   * The hardware timer fired: run what is due and arm it again for the earliest deadline left,
+   * even if that is the one it was armed for (a timer that fired early is re-armed, not lost).
+   */
+  expire(): void {
+    this.armedFor = undefined;
+    this.runDue();
   }
 
   /** Number of armed timers. */

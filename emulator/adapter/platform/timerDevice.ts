@@ -24,11 +24,14 @@ export class TimerDevice {
   private readonly driver: ViridianDriver;
   private readonly tscHz: bigint;
   private readonly tscAtBoot: bigint;
+  /** Round deadlines down to the tick instead of up (only to build a broken adapter for the tests). */
+  private readonly roundDown: boolean;
 
-  constructor(driver: ViridianDriver, tscHz: bigint, tscAtBoot: bigint) {
+  constructor(driver: ViridianDriver, tscHz: bigint, tscAtBoot: bigint, roundDown = false) {
     this.driver = driver;
     this.tscHz = tscHz;
     this.tscAtBoot = tscAtBoot;
+    this.roundDown = roundDown;
     const stimers = driver.has('eax', EAX.HV_MSR_SYNTIMER_AVAILABLE);
     if (stimers && driver.has('edx', EDX.HV_STIMER_DIRECT_MODE_AVAILABLE)) this.mode = 'stimer-direct';
     else if (stimers && driver.synic) this.mode = 'stimer-message';
@@ -44,14 +47,15 @@ export class TimerDevice {
   program(vp: number, deadlineNs: bigint | undefined): void {
     if (this.mode === 'tsc-deadline') {
       // The first TSC value at or after the deadline: tscAtBoot + ceil(ns * hz / 10^9).
-      const value = deadlineNs === undefined ? 0n : this.tscAtBoot + (deadlineNs * this.tscHz + 999_999_999n) / 1_000_000_000n;
+      const ns = deadlineNs !== undefined && this.roundDown ? (deadlineNs / 100n) * 100n : deadlineNs;
+      const value = ns === undefined ? 0n : this.tscAtBoot + (ns * this.tscHz + 999_999_999n) / 1_000_000_000n;
       this.driver.wrmsr(vp, IA32_TSC_DEADLINE, value === 0n && deadlineNs !== undefined ? 1n : value);
       return;
     }
     this.driver.wrmsr(vp, HV_X64_MSR.HV_X64_MSR_STIMER0_CONFIG, 0n);
     if (deadlineNs === undefined) return;
     // One-shot: Count is the absolute expiry in 100 ns reference time, rounded up (never early).
-    const count = (deadlineNs + 99n) / 100n;
+    const count = this.roundDown ? deadlineNs / 100n : (deadlineNs + 99n) / 100n;
     this.driver.wrmsr(vp, HV_X64_MSR.HV_X64_MSR_STIMER0_COUNT, count === 0n ? 1n : count);
     const config =
       this.mode === 'stimer-direct' ? STIMER_ENABLE | STIMER_DIRECT | (BigInt(SHIM_VECTORS.timer) << 4n) : STIMER_ENABLE | (BigInt(TIMER_SINT) << 16n);
