@@ -63,3 +63,8 @@ export const neverHalts: AdapterFactory = withViridian(() => ({ halt: () => 'wok
 
 /** -EINVAL answered as -ENOSYS. */
 export const wrongErrno: AdapterFactory = withAnswers((_nr, _args, answer) => (answer.kind === 'returned' && answer.value === -22n ? { kind: 'returned', value: -38n } : answer));
+
+/** Hypercalls made with Xen's habit of setting bit 31 of the input value (fact sheet 11, item 14). */
+export const nestedBitSet: AdapterFactory = withViridian((v) => ({
+  hypercall: (vp, regs) => v.hypercall(vp, { ...regs, rcx: regs.rcx | 0x8000_0000n }),
+}));

@@ -12,6 +12,7 @@ import {
 } from '../sut/index';
 import { compareObservations, type Difference } from './compare';
 import { observe } from './observation';
+import { checkWellFormed, type IllFormed } from './wellFormed';
 
 /** One step run in both worlds: each world's answer, the differences, and what the adapter did. */
 export type PairStep<T> = {
@@ -19,6 +20,8 @@ export type PairStep<T> = {
   readonly translated: T;
   readonly differences: readonly Difference[];
   readonly trace: readonly TraceEntry[];
+  /** The adapter's Viridian operations of this step that are not well-formed under the TLFS and the profile. */
+  readonly illFormed: readonly IllFormed[];
 };
 
 /** The 100 ns grid of reference time on which the translated world's timers fire. */
@@ -131,7 +134,8 @@ export class WorldPair {
         translatedConsole,
       }),
     ];
-    return { xen, translated, differences, trace: this.translated.takeTrace() };
+    const trace = this.translated.takeTrace();
+    return { xen, translated, differences, trace, illFormed: checkWellFormed(trace, profile) };
   }
 }
 

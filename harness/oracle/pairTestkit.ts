@@ -39,6 +39,7 @@ export class PairGuest {
 
   private check<T>(what: string, step: PairStep<T>): PairStep<T> {
     if (this.strict && step.differences.length > 0) throw new Disagreement(what, step.differences);
+    if (this.strict && step.illFormed.length > 0) throw new Error(`${what}: the adapter made ill-formed Viridian calls\n${step.illFormed.map((f) => `${f.what}: ${f.why}`).join('\n')}`);
     return step;
   }
 
