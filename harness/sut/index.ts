@@ -8,3 +8,4 @@ export * from './adapterApi';
 export * from './worlds/index';
 export * as referenceAdapter from '../../emulator/adapter/index';
 export type { PeerRequest, PeerResult, PeerReply } from '../../emulator/adapter/peerProtocol';
+export * from './loadAdapter';
