@@ -84,6 +84,11 @@ export type ShimXenSetup = {
   readonly options: XenDomainOptions;
   /** The vCPUs online when the domain is built (the rest start down). */
   readonly online: readonly number[];
+  /**
+   * Frames of the guest's physical address space: [0, guestFrames). The machine's frames above
+   * them are the adapter's own, which the Xen guest never sees.
+   */
+  readonly guestFrames: number;
 };
 
 /** Everything the reference adapter is given. */

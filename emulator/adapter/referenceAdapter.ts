@@ -114,8 +114,7 @@ export class ReferenceAdapter {
       core.device.initVp(vp);
       core.leave();
     }
-    const privateSet = new Set(this.privateFrames);
-    const memory = new ShimMemory(host.memory, host.platform, privateSet);
+    const memory = new ShimMemory(host.memory, host.platform, host.xen.guestFrames);
     const machine: ShimMachine = {
       memory,
       clock: core.clock,
@@ -153,6 +152,7 @@ export class ReferenceAdapter {
   /** An interrupt taken on VP `vp`. */
   interrupt(vp: number, vector: number): void {
     const core = this.core;
+    if (core.stopped) return;
     core.enter(vp);
     try {
       switch (vector) {
@@ -195,6 +195,7 @@ export class ReferenceAdapter {
   }
 
   private settle(): void {
+    if (this.core.stopped) return;
     this.core.clock.runDue();
     this.xen.checkEvents();
     this.peer.sync(this.core.currentVp);

@@ -241,6 +241,8 @@ export class ViridianModel {
    * VP order, until none is left. The handler may make hypercalls, EOI, and so on.
    */
   deliverInterrupts(handler: InterruptHandler): number {
+    // A partition that has shut down runs nothing more.
+    if (this.machine.shutdown) return 0;
     let delivered = 0;
     for (let progress = true; progress; ) {
       progress = false;

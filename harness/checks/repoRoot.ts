@@ -1,4 +1,2 @@
-import * as path from 'node:path';
-
-/** The repository root, from build/harness/<folder>/. Specs, vectors and golden files are read from the source tree. */
-export const REPO_ROOT = path.resolve(__dirname, '../../..');
+/** The repository root (the package root): specs, vectors and golden files are read from the source tree. */
+export { PACKAGE_ROOT as REPO_ROOT } from '../paths';

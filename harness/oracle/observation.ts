@@ -17,7 +17,7 @@ export type Observation = {
 };
 
 /** Takes one world's observation; events and the written-frame set are drained. */
-export function observe(world: World): Observation {
+export function observe(world: Pick<World, 'machine' | 'privateFrames'>): Observation {
   const m = world.machine;
   return {
     time: m.clock.now,

@@ -11,7 +11,7 @@ import {
   type XenHypercallArgs,
 } from '../sut/index';
 import { compareObservations, type Difference } from './compare';
-import { observe } from './observation';
+import { observe, type Observation } from './observation';
 import { checkWellFormed, type IllFormed } from './wellFormed';
 
 /** One step run in both worlds: each world's answer, the differences, and what the adapter did. */
@@ -22,6 +22,10 @@ export type PairStep<T> = {
   readonly trace: readonly TraceEntry[];
   /** The adapter's Viridian operations of this step that are not well-formed under the TLFS and the profile. */
   readonly illFormed: readonly IllFormed[];
+  /** Each world's observation after the step. */
+  readonly observations: { readonly xen: Observation; readonly translated: Observation };
+  /** Console bytes each world wrote during the step. */
+  readonly console: { readonly xen: Uint8Array; readonly translated: Uint8Array };
 };
 
 /** The 100 ns grid of reference time on which the translated world's timers fire. */
@@ -38,6 +42,11 @@ export class WorldPair {
   private translatedConsole = 0;
 
   constructor(options: WorldOptions = {}) {
+    // The translated world derives Xen's NOW() from the TSC; below 1 GHz a tick is longer than a
+    // nanosecond and NOW() could not be exact (docs/semantics.md "Why these relations").
+    if (options.clock?.tscHz !== undefined && options.clock.tscHz < 1_000_000_000n) {
+      throw new RangeError(`a TSC of ${options.clock.tscHz} Hz is too slow for the world pair: the translated world needs at least 1 GHz to name every nanosecond`);
+    }
     this.xen = new XenWorld(options);
     this.translated = new TranslatedWorld(options);
     // Both worlds' boots are the starting line, not a step.
@@ -70,10 +79,39 @@ export class WorldPair {
     return this.finish(a, b, a === b ? [] : [{ field: 'guest store', relation: 'equal', xen: String(a), translated: String(b) }]);
   }
 
+  /** Guest stores in both worlds without a step of their own (a call's arguments); compared with the next step. */
+  place(gpa: number, bytes: Uint8Array): boolean {
+    const a = this.xen.write(gpa, bytes) === undefined;
+    const b = this.translated.write(gpa, bytes) === undefined;
+    return a && b;
+  }
+
+  /** Several guest stores as one step (a guest's event handler), then the return to normal execution on `vcpu`. */
+  stores(writes: readonly (readonly [number, Uint8Array])[], vcpu = 0): PairStep<boolean> {
+    let ok = true;
+    for (const [gpa, bytes] of writes) ok = this.place(gpa, bytes) && ok;
+    this.xen.returnToGuest(vcpu);
+    this.translated.returnToGuest(vcpu);
+    return this.finish(ok, ok, []);
+  }
+
   /** The guest touches a page on a vCPU in both worlds. */
   touch(vcpu: number, space: bigint, va: bigint, global: boolean): void {
     this.xen.touch(vcpu, space, va, global);
     this.translated.touch(vcpu, space, va, global);
+  }
+
+  /** The guest switches a vCPU's address space (CR3) in both worlds. */
+  setSpace(vcpu: number, space: bigint): void {
+    const x = this.xen.machine.vcpus[vcpu];
+    const t = this.translated.machine.vcpus[vcpu];
+    if (x) x.space = space;
+    if (t) t.space = space;
+  }
+
+  /** A step with no action of its own (after touch / setSpace): compare now. */
+  settle(): PairStep<null> {
+    return this.finish(null, null, []);
   }
 
   /**
@@ -135,7 +173,7 @@ export class WorldPair {
       }),
     ];
     const trace = this.translated.takeTrace();
-    return { xen, translated, differences, trace, illFormed: checkWellFormed(trace, profile) };
+    return { xen, translated, differences, trace, illFormed: checkWellFormed(trace, profile), observations: { xen: ox, translated: ot }, console: { xen: xenConsole, translated: translatedConsole } };
   }
 }
 

@@ -114,6 +114,13 @@ export interface RootEndpoints {
 export interface XenGuestSetup {
   readonly options: XenDomainOptions;
   readonly online: readonly number[];
+  /**
+   * Frames of the guest's physical address space, [0, guestFrames): the Xen world's whole space.
+   * The machine's frames from guestFrames to `memory.addressSpacePages` are the adapter's own (its
+   * hypercall page, SynIC pages, parameter pages); the guest never sees them and they are never
+   * compared.
+   */
+  readonly guestFrames: number;
 }
 
 /** Everything an adapter is given. */

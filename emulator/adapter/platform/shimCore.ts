@@ -50,6 +50,8 @@ export class ShimCore {
   private readonly toSignal = new Set<number>();
   /** The VP whose hardware timer carries the clock. */
   timerVp = 0;
+  /** The domain has shut down: the partition is gone and nothing more runs on it. */
+  stopped = false;
 
   constructor(host: ShimHost, driver: ViridianDriver, online: readonly boolean[]) {
     this.host = host;
@@ -73,6 +75,10 @@ export class ShimCore {
    */
   leave(): void {
     const vp = this.currentVp;
+    if (this.stopped) {
+      this.currentVp = this.stack.pop() ?? -1;
+      return;
+    }
     this.flushes.execute(vp);
     this.sendIpis(vp);
     const state = this.vcpus[vp]?.state;
@@ -85,6 +91,7 @@ export class ShimCore {
 
   /** Queues a request for a VP; its IPI goes out when the current VP leaves. */
   post(vp: number, mail: Mail): void {
+    if (this.stopped) return;
     (this.mail[vp] as Mail[]).push(mail);
     this.toSignal.add(vp);
   }
@@ -126,6 +133,7 @@ export class ShimCore {
 
   /** Arms the timer VP's hardware timer: directly when running there, else by asking it. */
   armTimer(deadline: bigint | undefined): void {
+    if (this.stopped) return;
     if (this.currentVp === this.timerVp) this.device.program(this.timerVp, deadline);
     else this.post(this.timerVp, { kind: 'timer' });
   }
@@ -183,6 +191,7 @@ export class ShimCore {
 
   /** EOI: HV_X64_MSR_EOI where the profile recommends the APIC MSRs, else the APIC's register. */
   eoi(vp: number): void {
+    if (this.stopped) return;
     if (this.driver.apicMsrs) this.driver.wrmsr(vp, HV_X64_MSR.HV_X64_MSR_EOI, 0n);
     else this.host.viridian.apicEoi(vp);
   }
@@ -220,16 +229,16 @@ export class ShimCore {
    * Xen reason in CRASH_P0, or, without crash MSRs, power-off (docs/semantics.md "Shutdown").
    */
   shutDown(reason: number): void {
+    if (this.stopped) return;
     const vp = Math.max(this.currentVp, 0);
-    if (reason === 0) return this.host.platform.powerOff();
-    if (reason === 1) {
+    if (reason === 0) this.host.platform.powerOff();
+    else if (reason === 1) {
       if (this.driver.has('eax', EAX.HV_MSR_RESET_AVAILABLE)) this.driver.wrmsr(vp, HV_X64_MSR.HV_X64_MSR_RESET, 1n);
       else this.host.platform.reset();
-      return;
-    }
-    if (this.driver.has('edx', EDX.HV_FEATURE_GUEST_CRASH_MSR_AVAILABLE)) {
+    } else if (this.driver.has('edx', EDX.HV_FEATURE_GUEST_CRASH_MSR_AVAILABLE)) {
       this.driver.wrmsr(vp, HV_X64_MSR.HV_X64_MSR_CRASH_P0, BigInt(reason));
       this.driver.wrmsr(vp, HV_X64_MSR.HV_X64_MSR_CRASH_CTL, HV_MSR_BITS.HV_CRASH_CTL_CRASH_NOTIFY);
     } else this.host.platform.powerOff();
+    this.stopped = true;
   }
 }

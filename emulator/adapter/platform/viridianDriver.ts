@@ -91,6 +91,9 @@ export class ViridianDriver {
     this.host = host;
     const v = host.viridian;
     this.layout = privateLayout(host.memory.addressSpacePages, v.vpCount);
+    if (Math.min(...this.layout.all) < host.xen.guestFrames) {
+      throw new Error(`[adapter] the machine keeps ${host.memory.addressSpacePages - host.xen.guestFrames} frames above the guest's space; the adapter needs ${this.layout.all.length}`);
+    }
     const vendor = v.cpuid(0, HYPERV_CPUID.HYPERV_CPUID_VENDOR_AND_MAX_FUNCTIONS);
     const iface = v.cpuid(0, HYPERV_CPUID.HYPERV_CPUID_INTERFACE);
     if (iface.eax !== 0x3123_7648 || vendor.eax < HYPERV_CPUID.HYPERV_CPUID_MIN) throw new Error('[adapter] no "Hv#1" hypervisor interface');

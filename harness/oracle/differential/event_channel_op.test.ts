@@ -9,10 +9,11 @@ const { evtchn_reset, evtchn_set_priority, evtchn_init_control, evtchn_expand_ar
 const EC = 'xen/common/event_channel.c';
 const BAD_PTR = 0x7fff_f000_0000n; // beyond guest memory: copy_from_guest faults
 const E = (name: keyof typeof XEN_ERRNO): bigint => -BigInt(XEN_ERRNO[name]);
-type Opts = WorldOptions;
-
-/** The Xen world's guest-visible events, in the Xen model tests' notation ("upcall v0 @5"). */
-function tap(g: PairGuest): () => string[] {
+const EBUSY = E('XEN_EBUSY'), EEXIST = E('XEN_EEXIST'), EFAULT = E('XEN_EFAULT'), EINVAL = E('XEN_EINVAL'), ENOENT = E('XEN_ENOENT'), ENOSPC = E('XEN_ENOSPC'), ENOSYS = E('XEN_ENOSYS'), EOPNOTSUPP = E('XEN_EOPNOTSUPP'), EPERM = E('XEN_EPERM'), ESRCH = E('XEN_ESRCH');
+const { EVTCHNOP_send: SEND, EVTCHNOP_close: CLOSE, EVTCHNOP_unmask: UNMASK } = EVTCHNOP;
+/** A pair, and the Xen world's guest-visible events in the Xen model tests' notation ("upcall v0 @5"). */
+function guest(profile: (typeof PAIR_PROFILES)[number], opts: WorldOptions = {}): { g: PairGuest; log: () => string[] } {
+  const g = new PairGuest({ ...opts, viridian: { profile } });
   const m = g.pair.xen.machine;
   const take = m.takeEvents.bind(m);
   const log: string[] = [];
@@ -23,12 +24,7 @@ function tap(g: PairGuest): () => string[] {
     log.push(...out.map(text));
     return out;
   };
-  return () => log.splice(0);
-}
-
-function guest(profile: string, opts: Opts = {}): { g: PairGuest; log: () => string[] } {
-  const g = new PairGuest({ ...opts, viridian: { profile: profile as 'modern' } });
-  return { g, log: tap(g) };
+  return { g, log: () => log.splice(0) };
 }
 
 /** An event_channel_op in both worlds: the return value and the struct after the call. */
@@ -67,7 +63,7 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     expect(alloc(g)).toMatchObject({ rc: 0n, out: { port: 1 } });
     expect(alloc(g)).toMatchObject({ rc: 0n, out: { port: 2 } });
     expect(alloc(g, 1).out.port).toBe(3); // the own numeric domid works like DOMID_SELF
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_close, 2)).toBe(0n);
+    expect(portOp(g, CLOSE, 2)).toBe(0n);
     expect(alloc(g).out.port).toBe(2);
     const at = g.put(evtchn_alloc_unbound, { dom: DOMID.DOMID_SELF, remote_dom: DOMID.DOMID_SELF, port: 0xdead });
     expect(g.ret('event_channel_op', EVTCHNOP.EVTCHNOP_alloc_unbound, at)).toBe(0n);
@@ -75,11 +71,9 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     expect(status(g, 4).out).toMatchObject({ status: EVTCHNSTAT.EVTCHNSTAT_unbound, u_dom: 1 });
   });
 
-  test(`alloc_unbound errors: -ESRCH, -EPERM (XSM_TARGET, no port leaked), -EFAULT (${EC} evtchn_alloc_unbound)`, () => {
+  test(`alloc_unbound errors: -ESRCH, -EPERM (XSM_TARGET, no port leaked); remote_dom unchecked (${EC} evtchn_alloc_unbound)`, () => {
     const { g } = guest(profile);
-    expect(alloc(g, 9).rc).toBe(E('XEN_ESRCH'));
-    expect(alloc(g, 0).rc).toBe(E('XEN_EPERM'));
-    expect(g.ret('event_channel_op', EVTCHNOP.EVTCHNOP_alloc_unbound, BAD_PTR)).toBe(E('XEN_EFAULT'));
+    expect([alloc(g, 9).rc, alloc(g, 0).rc]).toEqual([ESRCH, EPERM]);
     expect(alloc(g, DOMID.DOMID_SELF, 77)).toMatchObject({ rc: 0n, out: { port: 1 } });
     expect(g.pair.xen.xen.peer.evtchn.activeCount).toBe(0);
   });
@@ -89,17 +83,14 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     const offered = peer(g, { op: 'allocUnbound', remoteDom: 1 }) as number;
     for (let p = 1; p <= 129; p++) expect(alloc(g).out.port).toBe(p);
     expect(bindIpi(g, 1)).toMatchObject({ rc: 0n, out: { port: 130 } });
-    expect(alloc(g).rc).toBe(E('XEN_ENOSPC'));
-    expect(bindIpi(g, 0).rc).toBe(E('XEN_ENOSPC'));
-    expect(bindVirq(g, VIRQ.VIRQ_TIMER).rc).toBe(E('XEN_ENOSPC'));
-    expect(bindInter(g, 0, offered).rc).toBe(E('XEN_ENOSPC'));
+    expect([alloc(g).rc, bindIpi(g, 0).rc, bindVirq(g, VIRQ.VIRQ_TIMER).rc, bindInter(g, 0, offered).rc]).toEqual([ENOSPC, ENOSPC, ENOSPC, ENOSPC]);
     expect(status(g, 128).out.status).toBe(EVTCHNSTAT.EVTCHNSTAT_unbound);
     // A port in selector word 2 delivers to vCPU 1 through its own selector bit.
     g.setUpcallMask(1, 0);
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_send, 130)).toBe(0n);
+    expect(portOp(g, SEND, 130)).toBe(0n);
     expect(vcpuInfo(g, 1)).toEqual({ pending: 1, mask: 0, sel: 4n });
     expect(g.handleUpcall(1)).toEqual([130]);
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_close, 64)).toBe(0n);
+    expect(portOp(g, CLOSE, 64)).toBe(0n);
     expect(bindVirq(g, VIRQ.VIRQ_TIMER, 1)).toMatchObject({ rc: 0n, out: { port: 64 } });
   });
 
@@ -108,7 +99,7 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     let last = 0;
     for (let i = 0; i < 1023; i++) last = alloc(g).out.port;
     expect(last).toBe(1023);
-    expect(alloc(g).rc).toBe(E('XEN_ENOSPC'));
+    expect(alloc(g).rc).toBe(ENOSPC);
   });
 
   test(`bind_interdomain to a peer offer: the local port is pending at once, the upcall follows (${EC} evtchn_bind_interdomain)`, () => {
@@ -126,14 +117,10 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
   test(`bind_interdomain errors: -ESRCH, -EINVAL for bad, free, foreign and bound remote ports, no local port leaked (${EC} evtchn_bind_interdomain)`, () => {
     const { g } = guest(profile);
     const other = peer(g, { op: 'allocUnbound', remoteDom: 7 }) as number;
-    expect(bindInter(g, 5, 1).rc).toBe(E('XEN_ESRCH'));
-    expect(bindInter(g, 0, 5000).rc).toBe(E('XEN_EINVAL'));
-    expect(bindInter(g, 0, 30).rc).toBe(E('XEN_EINVAL'));
-    expect(bindInter(g, 0, other).rc).toBe(E('XEN_EINVAL'));
+    expect([bindInter(g, 5, 1).rc, bindInter(g, 0, 5000).rc, bindInter(g, 0, 30).rc, bindInter(g, 0, other).rc]).toEqual([ESRCH, EINVAL, EINVAL, EINVAL]);
     const offered = peer(g, { op: 'allocUnbound', remoteDom: 1 }) as number;
     expect(bindInter(g, 0, offered).rc).toBe(0n);
-    expect(bindInter(g, 0, offered).rc).toBe(E('XEN_EINVAL'));
-    expect(g.ret('event_channel_op', EVTCHNOP.EVTCHNOP_bind_interdomain, BAD_PTR)).toBe(E('XEN_EFAULT'));
+    expect(bindInter(g, 0, offered).rc).toBe(EINVAL);
     expect(g.pair.xen.xen.guest.evtchn.activeCount).toBe(1);
   });
 
@@ -143,9 +130,9 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     const a = alloc(g, DOMID.DOMID_SELF, DOMID.DOMID_SELF).out.port;
     expect(bindInter(g, DOMID.DOMID_SELF, a)).toMatchObject({ rc: 0n, out: { local_port: 2 } });
     expect(g.handleUpcall(0)).toEqual([2]);
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_send, 2)).toBe(0n);
+    expect(portOp(g, SEND, 2)).toBe(0n);
     expect(g.handleUpcall(0)).toEqual([1]);
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_send, 1)).toBe(0n);
+    expect(portOp(g, SEND, 1)).toBe(0n);
     expect(g.handleUpcall(0)).toEqual([2]);
   });
 
@@ -153,18 +140,14 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     const { g } = guest(profile);
     expect(bindVirq(g, VIRQ.VIRQ_TIMER, 1)).toMatchObject({ rc: 0n, out: { port: 1 } });
     expect(status(g, 1).out).toMatchObject({ status: EVTCHNSTAT.EVTCHNSTAT_virq, vcpu: 1, u_word: VIRQ.VIRQ_TIMER });
-    expect(bindVirq(g, VIRQ.VIRQ_TIMER, 1).rc).toBe(E('XEN_EEXIST'));
+    expect(bindVirq(g, VIRQ.VIRQ_TIMER, 1).rc).toBe(EEXIST);
     expect(bindVirq(g, VIRQ.VIRQ_TIMER, 0)).toMatchObject({ rc: 0n, out: { port: 2 } });
-    expect(bindVirq(g, VIRQ.NR_VIRQS).rc).toBe(E('XEN_EINVAL'));
-    expect(bindVirq(g, 0x8000_0000).rc).toBe(E('XEN_EINVAL'));
-    expect(bindVirq(g, VIRQ.VIRQ_ARGO, 1).rc).toBe(E('XEN_EINVAL'));
-    expect(bindVirq(g, VIRQ.VIRQ_CONSOLE, 1).rc).toBe(E('XEN_EINVAL'));
-    expect(bindVirq(g, VIRQ.VIRQ_TIMER, 2).rc).toBe(E('XEN_ENOENT'));
-    expect(bindVirq(g, VIRQ.VIRQ_DOM_EXC).rc).toBe(E('XEN_EBUSY'));
-    expect(bindVirq(g, 5).rc).toBe(E('XEN_EBUSY'));
+    const rc = (virq: number, vcpu = 0) => bindVirq(g, virq, vcpu).rc;
+    // >= NR_VIRQS, negative as an int, per-domain / global on vCPU 1, no vCPU 2, global (the hardware domain's), unassigned (global).
+    const errors = [rc(VIRQ.NR_VIRQS), rc(0x8000_0000), rc(VIRQ.VIRQ_ARGO, 1), rc(VIRQ.VIRQ_CONSOLE, 1), rc(VIRQ.VIRQ_TIMER, 2), rc(VIRQ.VIRQ_DOM_EXC), rc(5)];
+    expect(errors).toEqual([EINVAL, EINVAL, EINVAL, EINVAL, ENOENT, EBUSY, EBUSY]);
     expect(bindVirq(g, VIRQ.VIRQ_ARGO, 0)).toMatchObject({ rc: 0n, out: { port: 3 } });
     expect(bindVirq(g, VIRQ.VIRQ_DEBUG, 1).rc).toBe(0n);
-    expect(g.ret('event_channel_op', EVTCHNOP.EVTCHNOP_bind_virq, BAD_PTR)).toBe(E('XEN_EFAULT'));
   });
 
   test(`bind_ipi notifies the given vCPU only; -ENOENT for a missing vCPU (${EC} evtchn_bind_ipi)`, () => {
@@ -172,8 +155,8 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     g.setUpcallMask(1, 0);
     log();
     expect(bindIpi(g, 1)).toMatchObject({ rc: 0n, out: { port: 1 } });
-    expect(bindIpi(g, 2).rc).toBe(E('XEN_ENOENT'));
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_send, 1)).toBe(0n);
+    expect(bindIpi(g, 2).rc).toBe(ENOENT);
+    expect(portOp(g, SEND, 1)).toBe(0n);
     expect(vcpuInfo(g, 1)).toEqual({ pending: 1, mask: 0, sel: 1n });
     expect(vcpuInfo(g, 0)).toMatchObject({ pending: 0, sel: 0n });
     expect(log()).toEqual(['upcall v1 @0']);
@@ -188,16 +171,16 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     expect(bindVirq(g, VIRQ.VIRQ_TIMER, 1).out.port).toBe(3);
     expect(bindInter(g, 0, offered).out.local_port).toBe(4);
     g.setMask(2, true);
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_send, 2)).toBe(0n);
+    expect(portOp(g, SEND, 2)).toBe(0n);
     expect(pending(g, 2)).toBe(true);
-    for (const p of [1, 2, 3, 4]) expect(portOp(g, EVTCHNOP.EVTCHNOP_close, p)).toBe(0n);
+    for (const p of [1, 2, 3, 4]) expect(portOp(g, CLOSE, p)).toBe(0n);
     expect([pending(g, 2), masked(g, 2), pending(g, 4)]).toEqual([false, true, false]);
     expect(status(g, 2).out).toMatchObject({ status: EVTCHNSTAT.EVTCHNSTAT_closed });
     expect(bindVirq(g, VIRQ.VIRQ_TIMER, 1).rc).toBe(0n); // the VIRQ was unbound
     expect(bindInter(g, 0, offered).rc).toBe(0n); // the peer end went back to unbound for us
-    for (const p of [5, 0, 64, 0xffff_ffff]) expect(portOp(g, EVTCHNOP.EVTCHNOP_close, p)).toBe(E('XEN_EINVAL'));
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_close, 1)).toBe(0n);
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_close, 1)).toBe(E('XEN_EINVAL'));
+    for (const p of [5, 0, 64, 0xffff_ffff]) expect(portOp(g, CLOSE, p)).toBe(EINVAL);
+    expect(portOp(g, CLOSE, 1)).toBe(0n);
+    expect(portOp(g, CLOSE, 1)).toBe(EINVAL);
   });
 
   test(`send: interdomain both ways, unbound dropped, VIRQ/free/reserved/invalid -EINVAL (${EC} evtchn_send)`, () => {
@@ -208,7 +191,7 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     expect(peerPort).toBe(1);
     g.handleUpcall(0);
     log();
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_send, local)).toBe(0n);
+    expect(portOp(g, SEND, local)).toBe(0n);
     expect(peer(g, { op: 'takeEvents' })).toEqual([peerPort]);
     expect(peer(g, { op: 'takeEvents' })).toEqual([]);
     g.advance(1000);
@@ -218,26 +201,22 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     // The peer closes its end: the guest's port is unbound, and a send on it is dropped.
     expect(peer(g, { op: 'close', port: peerPort })).toBe(0);
     expect(status(g, local).out).toMatchObject({ status: EVTCHNSTAT.EVTCHNSTAT_unbound, u_dom: 0 });
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_send, local)).toBe(0n);
+    expect(portOp(g, SEND, local)).toBe(0n);
     expect(pending(g, local)).toBe(false);
     expect(peer(g, { op: 'takeEvents' })).toEqual([]);
     const virq = bindVirq(g, VIRQ.VIRQ_TIMER).out.port;
-    for (const p of [virq, virq + 1, 0, 4096]) expect(portOp(g, EVTCHNOP.EVTCHNOP_send, p)).toBe(E('XEN_EINVAL'));
+    for (const p of [virq, virq + 1, 0, 4096]) expect(portOp(g, SEND, p)).toBe(EINVAL);
     expect(log()).toEqual([]);
   });
 
   test(`status: -ESRCH before the port, -EINVAL beyond the bucket, closed inside it, -EPERM for dom0, union untouched for IPI (${EC} evtchn_status)`, () => {
     const { g } = guest(profile);
-    expect(status(g, 99999, 3).rc).toBe(E('XEN_ESRCH'));
-    expect(status(g, 64).rc).toBe(E('XEN_EINVAL'));
+    expect([status(g, 99999, 3).rc, status(g, 64).rc, status(g, 1, 0).rc, status(g, 100, 0).rc]).toEqual([ESRCH, EINVAL, EPERM, EINVAL]);
     expect(status(g, 63)).toMatchObject({ rc: 0n, out: { status: EVTCHNSTAT.EVTCHNSTAT_closed, vcpu: 0 } });
     expect(status(g, 0).out.status).toBe(EVTCHNSTAT.EVTCHNSTAT_closed);
-    expect(status(g, 1, 0).rc).toBe(E('XEN_EPERM'));
-    expect(status(g, 100, 0).rc).toBe(E('XEN_EINVAL'));
     bindIpi(g, 1);
     const r = op(g, EVTCHNOP.EVTCHNOP_status, evtchn_status, { dom: DOMID.DOMID_SELF, port: 1, u_dom: 0xabcd, u_port: 0x1234 });
     expect(r).toMatchObject({ rc: 0n, out: { status: EVTCHNSTAT.EVTCHNSTAT_ipi, vcpu: 1, u_dom: 0xabcd, u_port: 0x1234 } });
-    expect(g.ret('event_channel_op', EVTCHNOP.EVTCHNOP_status, BAD_PTR)).toBe(E('XEN_EFAULT'));
   });
 
   test(`bind_vcpu moves interdomain and per-domain VIRQ ports, only for future events; -ENOENT, -EINVAL otherwise (${EC} evtchn_bind_vcpu)`, () => {
@@ -249,8 +228,6 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     expect(bindVcpu(g, local, 1)).toBe(0n);
     expect(vcpuInfo(g, 1).sel).toBe(0n); // the pending bit did not move
     expect(status(g, local).out.vcpu).toBe(1);
-    g.setMask(local, true);
-    g.setMask(local, false);
     g.handleUpcall(0);
     log();
     expect(peer(g, { op: 'send', port: offered })).toBe(0);
@@ -260,9 +237,8 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     const ipi = bindIpi(g, 0).out.port;
     const argo = bindVirq(g, VIRQ.VIRQ_ARGO, 0).out.port;
     expect(bindVcpu(g, argo, 1)).toBe(0n);
-    for (const p of [timer, ipi, 40, 9999]) expect(bindVcpu(g, p, 1)).toBe(E('XEN_EINVAL'));
-    expect(bindVcpu(g, 9999, 2)).toBe(E('XEN_ENOENT'));
-    expect(g.ret('event_channel_op', EVTCHNOP.EVTCHNOP_bind_vcpu, BAD_PTR)).toBe(E('XEN_EFAULT'));
+    for (const p of [timer, ipi, 40, 9999]) expect(bindVcpu(g, p, 1)).toBe(EINVAL);
+    expect(bindVcpu(g, 9999, 2)).toBe(ENOENT);
   });
 
   test(`unmask re-raises an event that arrived while masked; free and reserved ports answer 0, invalid -EINVAL (${EC} evtchn_unmask, event_2l.c evtchn_2l_unmask)`, () => {
@@ -272,19 +248,15 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     g.setMask(p, true);
     log();
     g.advance(250);
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_send, p)).toBe(0n);
+    expect(portOp(g, SEND, p)).toBe(0n);
     expect(vcpuInfo(g, 1)).toMatchObject({ pending: 0, sel: 0n });
     expect(log()).toEqual([]);
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_unmask, p)).toBe(0n);
+    expect(portOp(g, UNMASK, p)).toBe(0n);
     expect(masked(g, p)).toBe(false);
     expect(vcpuInfo(g, 1)).toEqual({ pending: 1, mask: 0, sel: 1n });
     expect(log()).toEqual(['upcall v1 @250']);
     g.setMask(7, true);
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_unmask, 7)).toBe(0n);
-    expect(masked(g, 7)).toBe(true);
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_unmask, 0)).toBe(0n);
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_unmask, 64)).toBe(E('XEN_EINVAL'));
-    expect(g.ret('event_channel_op', EVTCHNOP.EVTCHNOP_unmask, BAD_PTR)).toBe(E('XEN_EFAULT'));
+    expect([portOp(g, UNMASK, 7), masked(g, 7), portOp(g, UNMASK, 0), portOp(g, UNMASK, 64)]).toEqual([0n, true, 0n, EINVAL]);
   });
 
   test(`reset closes every port and frees the peer end; -ESRCH, -EPERM; reset_cont -EBUSY (${EC} evtchn_reset)`, () => {
@@ -293,28 +265,22 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     bindInter(g, 0, offered);
     bindIpi(g, 1);
     bindVirq(g, VIRQ.VIRQ_TIMER);
-    expect(op(g, EVTCHNOP.EVTCHNOP_reset, evtchn_reset, { dom: 4 }).rc).toBe(E('XEN_ESRCH'));
-    expect(op(g, EVTCHNOP.EVTCHNOP_reset, evtchn_reset, { dom: 0 }).rc).toBe(E('XEN_EPERM'));
-    expect(op(g, EVTCHNOP.EVTCHNOP_reset, evtchn_reset, { dom: DOMID.DOMID_SELF }).rc).toBe(0n);
-    expect(g.pair.xen.xen.guest.evtchn.activeCount).toBe(0);
-    expect(pending(g, 1)).toBe(false);
-    expect(op(g, EVTCHNOP.EVTCHNOP_reset_cont, evtchn_reset, { dom: DOMID.DOMID_SELF }).rc).toBe(E('XEN_EBUSY'));
+    const reset = (dom: number, cmd: number = EVTCHNOP.EVTCHNOP_reset) => op(g, cmd, evtchn_reset, { dom }).rc;
+    expect([reset(4), reset(0), reset(DOMID.DOMID_SELF)]).toEqual([ESRCH, EPERM, 0n]);
+    expect([g.pair.xen.xen.guest.evtchn.activeCount, pending(g, 1)]).toEqual([0, false]);
+    expect(reset(DOMID.DOMID_SELF, EVTCHNOP.EVTCHNOP_reset_cont)).toBe(EBUSY);
     expect(bindVirq(g, VIRQ.VIRQ_TIMER)).toMatchObject({ rc: 0n, out: { port: 1 } });
     expect(bindInter(g, 0, offered)).toMatchObject({ rc: 0n, out: { local_port: 2 } });
-    expect(g.ret('event_channel_op', EVTCHNOP.EVTCHNOP_reset, BAD_PTR)).toBe(E('XEN_EFAULT'));
   });
 
   test(`set_priority: -EINVAL for an invalid port, -ENOSYS under the 2-level ABI (${EC} evtchn_set_priority)`, () => {
     const { g } = guest(profile);
-    expect(op(g, EVTCHNOP.EVTCHNOP_set_priority, evtchn_set_priority, { port: 999, priority: 0 }).rc).toBe(E('XEN_EINVAL'));
-    expect(op(g, EVTCHNOP.EVTCHNOP_set_priority, evtchn_set_priority, { port: 1, priority: 0 }).rc).toBe(E('XEN_ENOSYS'));
-    expect(g.ret('event_channel_op', EVTCHNOP.EVTCHNOP_set_priority, BAD_PTR)).toBe(E('XEN_EFAULT'));
+    expect([999, 1].map((port) => op(g, EVTCHNOP.EVTCHNOP_set_priority, evtchn_set_priority, { port, priority: 0 }).rc)).toEqual([EINVAL, ENOSYS]);
   });
 
   test('FIFO ABI: expand_array without a control block is -EOPNOTSUPP (event_fifo.c evtchn_fifo_expand_array); init_control and bind_pirq are not modelled in either world', () => {
     const { g } = guest(profile);
-    expect(op(g, EVTCHNOP.EVTCHNOP_expand_array, evtchn_expand_array, { array_gfn: 5n }).rc).toBe(E('XEN_EOPNOTSUPP'));
-    for (const cmd of [EVTCHNOP.EVTCHNOP_expand_array, EVTCHNOP.EVTCHNOP_init_control, EVTCHNOP.EVTCHNOP_bind_pirq]) expect(g.ret('event_channel_op', cmd, BAD_PTR)).toBe(E('XEN_EFAULT'));
+    expect(op(g, EVTCHNOP.EVTCHNOP_expand_array, evtchn_expand_array, { array_gfn: 5n }).rc).toBe(EOPNOTSUPP);
     for (const [cmd, layout] of [[EVTCHNOP.EVTCHNOP_init_control, evtchn_init_control], [EVTCHNOP.EVTCHNOP_bind_pirq, evtchn_bind_pirq]] as const) {
       const step = g.callOn(0, 'event_channel_op', cmd, g.put(layout, {}));
       expect([step.xen.kind, step.translated.kind]).toEqual(['unimplemented', 'unimplemented']);
@@ -323,10 +289,13 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     expect(alloc(g)).toMatchObject({ rc: 0n, out: { port: 1 } });
   });
 
+  test.each(Object.entries(EVTCHNOP))(`%s with an unreadable argument is -EFAULT, before anything else (${EC} do_event_channel_op)`, (_n, cmd) => {
+    expect(guest(profile).g.ret('event_channel_op', cmd, BAD_PTR)).toBe(EFAULT);
+  });
+
   test(`an unknown cmd is -ENOSYS; cmd is an int, its upper 32 bits ignored (${EC} do_event_channel_op)`, () => {
     const { g } = guest(profile);
-    expect(g.ret('event_channel_op', 15, g.alloc(64))).toBe(E('XEN_ENOSYS'));
-    expect(g.ret('event_channel_op', 0x7fff_ffff, g.alloc(64))).toBe(E('XEN_ENOSYS'));
+    expect([15, 0x7fff_ffff].map((cmd) => g.ret('event_channel_op', cmd, g.alloc(64)))).toEqual([ENOSYS, ENOSYS]);
     expect(g.ret('event_channel_op', 0x1_0000_0006n, g.put(evtchn_alloc_unbound, { dom: DOMID.DOMID_SELF }))).toBe(0n);
   });
 
@@ -334,13 +303,13 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     const { g, log } = guest(profile);
     const p = bindIpi(g, 1).out.port;
     log();
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_send, p)).toBe(0n);
+    expect(portOp(g, SEND, p)).toBe(0n);
     expect(vcpuInfo(g, 1)).toEqual({ pending: 1, mask: 1, sel: 1n });
     g.advance(700);
     expect(log()).toEqual([]);
     g.setUpcallMask(1, 0);
     expect(log()).toEqual(['upcall v1 @700']);
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_send, p)).toBe(0n); // still pending: no second upcall
+    expect(portOp(g, SEND, p)).toBe(0n); // still pending: no second upcall
     expect(log()).toEqual([]);
     expect(g.handleUpcall(1)).toEqual([p]);
   });
@@ -353,15 +322,15 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
     expect(g.callOn(1, 'sched_op', SCHEDOP.SCHEDOP_block, 0).xen.kind).toBe('blocked');
     log();
     g.advance(3000);
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_send, b)).toBe(0n);
+    expect(portOp(g, SEND, b)).toBe(0n);
     expect(g.pair.xen.machine.vcpus[1]?.state).toBe('blocked');
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_unmask, b)).toBe(0n);
+    expect(portOp(g, UNMASK, b)).toBe(0n);
     expect(log()).toEqual(['v1 blocked->running @3000', 'v1 resumed 0 @3000', 'upcall v1 @3000']);
     expect(g.handleUpcall(1)).toEqual([b]);
     expect(g.callOn(1, 'sched_op', SCHEDOP.SCHEDOP_block, 0).xen.kind).toBe('blocked');
     g.advance(5000);
     log();
-    expect(portOp(g, EVTCHNOP.EVTCHNOP_send, a)).toBe(0n);
+    expect(portOp(g, SEND, a)).toBe(0n);
     expect(log()).toEqual(['v1 blocked->running @8000', 'v1 resumed 0 @8000', 'upcall v1 @8000']);
     expect(g.handleUpcall(1)).toEqual([a]);
   });
@@ -383,16 +352,16 @@ describe.each(PAIR_PROFILES)('event_channel_op agrees (Viridian %s)', (profile) 
       const local = alloc(g).out.port;
       expect(bindVcpu(g, local, 1)).toBe(0n);
       const peerPort = peer(g, { op: 'bindInterdomain', remotePort: local, remoteDom: 1 }) as number;
-      expect(g.handleUpcall(1)).toEqual([local]);
+      expect(pending(g, local)).toBe(false); // only the binding side's port is marked pending
       log();
       expect(g.callOn(2, 'sched_op', SCHEDOP.SCHEDOP_block, 0).xen.kind).toBe('blocked');
       g.advance(1234);
-      expect(portOp(g, EVTCHNOP.EVTCHNOP_send, ipi2, 1)).toBe(0n);
+      expect(portOp(g, SEND, ipi2, 1)).toBe(0n);
       expect(peer(g, { op: 'send', port: peerPort })).toBe(0);
       expect(log()).toEqual(['v2 running->blocked @0', 'v2 blocked->running @1234', 'v2 resumed 0 @1234', 'upcall v2 @1234', 'upcall v1 @1234']);
-      expect(g.handleUpcall(2)).toEqual([ipi2]);
-      expect(g.handleUpcall(1)).toEqual([local]);
-      expect(portOp(g, EVTCHNOP.EVTCHNOP_send, local, 2)).toBe(0n);
+      expect(g.handleUpcall(2)).toEqual([ipi2, local]); // the handler takes every pending port of the word
+      expect(vcpuInfo(g, 1)).toMatchObject({ pending: 1, sel: 1n });
+      expect(portOp(g, SEND, local, 2)).toBe(0n);
       expect(peer(g, { op: 'takeEvents' })).toEqual([peerPort]);
     });
   });

@@ -5,7 +5,7 @@ import { ReferenceAdapter } from '../../../emulator/adapter/referenceAdapter';
 import { decodePeerReply, encodePeerRequest, PEER_MESSAGE_TYPE, type PeerRequest, type PeerResult } from '../../../emulator/adapter/peerProtocol';
 import { ADAPTER_API_VERSION, type Adapter, type AdapterFactory, type AdapterHost, type XenCallResult, type XenHypercallArgs } from '../adapterApi';
 import { tracedGuestView, type TraceEntry } from './trace';
-import { machineShape, type World, type WorldOptions } from './world';
+import { adapterReserveFrames, machineShape, type World, type WorldOptions } from './world';
 
 /** The root partition's ports and connections for the peer protocol (emulator/adapter/peerProtocol.ts). */
 export const ROOT_LAYOUT = {
@@ -55,7 +55,7 @@ export class TranslatedWorld implements World {
     this.machine = new Machine({
       vcpus: shape.vcpus,
       online: shape.online,
-      memory: { ramPages: shape.ramPages, addressSpacePages: shape.addressSpacePages },
+      memory: { ramPages: shape.ramPages, addressSpacePages: shape.addressSpacePages + adapterReserveFrames(shape.vcpus) },
       ...(options.clock ? { clock: options.clock } : {}),
     });
     const machine = this.machine;
@@ -70,7 +70,7 @@ export class TranslatedWorld implements World {
     const mem = machine.memory;
     const host: AdapterHost = {
       apiVersion: ADAPTER_API_VERSION,
-      xen: { options: options.xen ?? {}, online: shape.online },
+      xen: { options: options.xen ?? {}, online: shape.online, guestFrames: shape.addressSpacePages },
       viridian: tracedGuestView(v, this.trace),
       memory: mem,
       platform: {
@@ -92,7 +92,8 @@ export class TranslatedWorld implements World {
       root: { vp: ROOT_LAYOUT.vp, sint: ROOT_LAYOUT.sint, replyConnection: ROOT_LAYOUT.reply, notifyConnection: ROOT_LAYOUT.notify },
     };
     this.adapter = (options.adapter ?? referenceAdapterFactory)(host);
-    this.privateFrames = new Set(this.adapter.privateFrames);
+    // The adapter's frames are above the guest's space; none of them is compared.
+    this.privateFrames = new Set(Array.from({ length: adapterReserveFrames(shape.vcpus) }, (_, i) => shape.addressSpacePages + i));
     v.deliverInterrupts(this.deliver);
     // The adapter's boot is not a step: forget what it wrote and logged.
     machine.memory.takeDirty();

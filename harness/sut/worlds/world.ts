@@ -21,6 +21,14 @@ export type WorldOptions = {
   readonly adapter?: AdapterFactory;
 };
 
+/**
+ * Frames the translated world's machine keeps above the guest's physical address space for the
+ * adapter's own use (docs/adapter-api.md): 16, plus 4 per vCPU.
+ */
+export function adapterReserveFrames(vcpus: number): number {
+  return 16 + 4 * vcpus;
+}
+
 /** The resolved machine shape. */
 export type MachineShape = { readonly vcpus: number; readonly online: readonly number[]; readonly ramPages: number; readonly addressSpacePages: number };
 

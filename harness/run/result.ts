@@ -1,0 +1,48 @@
+import type { TraceEntry } from '../sut/index';
+
+/** Why a scenario did not pass. */
+export type FailureKind =
+  /** An expectation of a step did not hold in a world. */
+  | 'expectation'
+  /** The worlds disagree under the semantic contract. */
+  | 'contract'
+  /** The adapter made a Viridian call that is not well-formed, or not allowed by the profile. */
+  | 'well-formedness'
+  /** The adapter (or the harness) threw, hung or misbehaved: not a conformance verdict. */
+  | 'infrastructure';
+
+/** The first thing that went wrong in a scenario run. */
+export type StepFailure = {
+  readonly kind: FailureKind;
+  /** 0-based index of the step and its name (or action). */
+  readonly step: number;
+  readonly stepName: string;
+  /** Which world, for an expectation. */
+  readonly world?: 'xen' | 'translated' | 'viridian';
+  /** The first differing field. */
+  readonly field: string;
+  readonly expected: string;
+  readonly actual: string;
+  /** One line for a terminal. */
+  readonly message: string;
+  /** What the adapter did during the failing step. */
+  readonly trace?: readonly TraceEntry[];
+};
+
+/** One scenario in one profile. */
+export type ScenarioResult = {
+  readonly id: string;
+  readonly title: string;
+  readonly file: string;
+  readonly profile: string;
+  readonly world: 'xen' | 'viridian';
+  readonly tags: readonly string[];
+  readonly refs: readonly string[];
+  readonly status: 'passed' | 'failed' | 'error';
+  readonly durationMs: number;
+  /** Steps that ran. */
+  readonly steps: number;
+  readonly failure?: StepFailure;
+  /** Listed in the expectations file as a known failure, with its reason. */
+  readonly known?: string;
+};
