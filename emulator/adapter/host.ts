@@ -70,7 +70,7 @@ export type ShimGuestSink = {
 
 /** The root partition's endpoints for the peer domain (emulator/adapter/peerProtocol.ts). */
 export type ShimRootEndpoints = {
-  /** The VP and SINT where peer requests (messages) and peer sends (event flags) arrive. */
+  /** The VP where peer requests (messages) and peer sends (event flags) arrive, or HV_ANY_VP (0xFFFFFFFF): the lowest VP whose SynIC is on. */
   readonly vp: number;
   readonly sint: number;
   /** HvCallPostMessage connection for replies. */

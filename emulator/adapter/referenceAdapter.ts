@@ -153,6 +153,7 @@ export class ReferenceAdapter {
   interrupt(vp: number, vector: number): void {
     const core = this.core;
     if (core.stopped) return;
+    core.woke(vp);
     core.enter(vp);
     try {
       switch (vector) {

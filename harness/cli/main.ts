@@ -1,9 +1,12 @@
 import { HARNESS_VERSION } from '../version';
 import { abiCommand } from './abi';
+import { replayCommand } from './replay';
+import { runCommand } from './run';
+import { validateCommand } from './validate';
 import { EXIT, UsageError, type Command, type CommandIo } from './command';
 
 /** The sub-commands, in help order. */
-export const COMMANDS: readonly Command[] = [abiCommand];
+export const COMMANDS: readonly Command[] = [runCommand, validateCommand, replayCommand, abiCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -70,13 +70,25 @@ export class WorldPair {
     return this.finish(xen, translated, extra);
   }
 
-  /** A guest store in both worlds, then the guest's return to normal execution on `vcpu`. */
+  /** A guest store in both worlds, then the guest's return to normal execution (see {@link returnToGuest}). */
   write(gpa: number, bytes: Uint8Array, vcpu = 0): PairStep<boolean> {
     const a = this.xen.write(gpa, bytes) === undefined;
     const b = this.translated.write(gpa, bytes) === undefined;
-    this.xen.returnToGuest(vcpu);
-    this.translated.returnToGuest(vcpu);
+    this.returnToGuest(vcpu);
     return this.finish(a, b, a === b ? [] : [{ field: 'guest store', relation: 'equal', xen: String(a), translated: String(b) }]);
+  }
+
+  /**
+   * The guest's return to normal execution after stores: on `vcpu` if it is running, else on the
+   * lowest running vCPU (a store is executed by a running vCPU); with none running, only the
+   * memory changed.
+   */
+  private returnToGuest(vcpu: number): void {
+    const vcpus = this.xen.machine.vcpus;
+    const on = vcpus[vcpu]?.running ? vcpu : vcpus.findIndex((v) => v.running);
+    if (on < 0 || this.xen.machine.shutdown) return;
+    this.xen.returnToGuest(on);
+    this.translated.returnToGuest(on);
   }
 
   /** Guest stores in both worlds without a step of their own (a call's arguments); compared with the next step. */
@@ -90,8 +102,7 @@ export class WorldPair {
   stores(writes: readonly (readonly [number, Uint8Array])[], vcpu = 0): PairStep<boolean> {
     let ok = true;
     for (const [gpa, bytes] of writes) ok = this.place(gpa, bytes) && ok;
-    this.xen.returnToGuest(vcpu);
-    this.translated.returnToGuest(vcpu);
+    this.returnToGuest(vcpu);
     return this.finish(ok, ok, []);
   }
 

@@ -54,7 +54,10 @@ export class ScenarioSource {
     let offset = 0;
     if (key && at.length > 0) {
       const pair = this.pairOf(at);
-      if (pair && isNode(pair.key)) offset = (pair.key as Node).range?.[0] ?? 0;
+      if (pair && isNode(pair.key)) {
+        offset = (pair.key as Node).range?.[0] ?? 0;
+        node = pair.key;
+      }
     } else if (isNode(node)) offset = (node as Node).range?.[0] ?? 0;
     else if (this.doc.contents && isNode(this.doc.contents)) offset = this.doc.contents.range?.[0] ?? 0;
     const pos = this.lines.linePos(offset);

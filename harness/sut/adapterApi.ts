@@ -104,6 +104,7 @@ export interface GuestSink {
 
 /** Where the root partition talks to the adapter about the peer domain (docs/adapter-api.md "The peer protocol"). */
 export interface RootEndpoints {
+  /** The VP the root delivers to, or HV_ANY_VP (0xFFFFFFFF): the lowest-numbered VP whose SynIC and SIM / SIEF pages are on. */
   readonly vp: number;
   readonly sint: number;
   readonly replyConnection: number;

@@ -52,6 +52,8 @@ export class ShimCore {
   timerVp = 0;
   /** The domain has shut down: the partition is gone and nothing more runs on it. */
   stopped = false;
+  /** VPs the adapter has halted (HLT) and that have not taken an interrupt since. */
+  private readonly parked: boolean[];
 
   constructor(host: ShimHost, driver: ViridianDriver, online: readonly boolean[]) {
     this.host = host;
@@ -60,6 +62,7 @@ export class ShimCore {
     this.vcpus = online.map((up, i) => new ShimVcpu(this, i, up ? 'running' : 'down'));
     this.started = [...online];
     this.mail = online.map(() => []);
+    this.parked = online.map(() => false);
     this.timerVp = Math.max(0, online.indexOf(true));
   }
 
@@ -67,6 +70,11 @@ export class ShimCore {
   enter(vp: number): void {
     this.stack.push(this.currentVp);
     this.currentVp = vp;
+  }
+
+  /** The VP took an interrupt: it is executing again. */
+  woke(vp: number): void {
+    this.parked[vp] = false;
   }
 
   /**
@@ -82,9 +90,12 @@ export class ShimCore {
     this.flushes.execute(vp);
     this.sendIpis(vp);
     const state = this.vcpus[vp]?.state;
-    if (this.started[vp] && (state === 'blocked' || state === 'down')) {
-      if (state === 'down' && vp === this.timerVp) this.moveTimer(vp);
-      this.host.viridian.halt(vp, state === 'blocked');
+    if (this.started[vp] && !this.parked[vp] && (state === 'blocked' || state === 'down')) {
+      if (state === 'down') {
+        if (vp === this.timerVp) this.moveTimer(vp);
+        this.driver.offlineVp(vp);
+      }
+      this.parked[vp] = this.host.viridian.halt(vp, state === 'blocked') !== 'woken';
     }
     this.currentVp = this.stack.pop() ?? -1;
   }
@@ -173,6 +184,7 @@ export class ShimCore {
       this.icr(from, dest | ICR_STARTUP | AP_START_PAGE);
     }
     this.started[vcpu] = true;
+    this.parked[vcpu] = false;
     this.enter(vcpu);
     this.driver.initVp(vcpu);
     this.device.initVp(vcpu);

@@ -131,8 +131,16 @@ export class ViridianDriver {
     this.wrmsr(vp, HV_X64_MSR.HV_X64_MSR_SIMP, (BigInt(this.layout.simGfn(vp)) << 12n) | 1n);
     this.wrmsr(vp, HV_X64_MSR.HV_X64_MSR_SIEFP, (BigInt(this.layout.siefGfn(vp)) << 12n) | 1n);
     this.wrmsr(vp, HV_X64_MSR.HV_X64_MSR_SINT0 + TIMER_SINT, BigInt(SHIM_VECTORS.timerSint));
-    if (vp === this.host.root.vp) this.wrmsr(vp, HV_X64_MSR.HV_X64_MSR_SINT0 + this.host.root.sint, BigInt(SHIM_VECTORS.peerSint));
+    if (vp === this.host.root.vp || this.host.root.vp === HV_CALL_INPUT.HV_ANY_VP) this.wrmsr(vp, HV_X64_MSR.HV_X64_MSR_SINT0 + this.host.root.sint, BigInt(SHIM_VECTORS.peerSint));
     this.wrmsr(vp, HV_X64_MSR.HV_X64_MSR_SCONTROL, 1n);
+  }
+
+  /**
+   * A VP going offline turns its SynIC off, so that the root's deliveries to "any VP" go to a VP
+   * that can take them (TLFS: a VP whose SynIC is disabled is not a potential target).
+   */
+  offlineVp(vp: number): void {
+    if (this.synic) this.wrmsr(vp, HV_X64_MSR.HV_X64_MSR_SCONTROL, 0n);
   }
 
   /** WRMSR that must succeed (a #GP here is the adapter's own bug). */

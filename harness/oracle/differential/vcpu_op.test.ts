@@ -103,6 +103,31 @@ describe.each(PAIR_PROFILES)('vcpu_op agrees (Viridian %s)', (profile) => {
     expect(log()).toEqual(hvm ? [] : ['upcall v2 @700']); // a PVHVM guest without a callback gets no upcall
   });
 
+  test.each(['pv', 'pvhvm'] as const)(`%s: vCPUs 32 and 66 start down; PV needs a vcpu_info first (-EINVAL), then up, IPI, down and up again (${DOM})`, (guestType) => {
+    const hvm = guestType === 'pvhvm';
+    const { g, log } = guest(profile, { vcpus: 70, online: [...Array(32).keys()], xen: { guestType } });
+    for (const v of [32, 66]) {
+      expect(vcpuOp(g, VCPUOP.VCPUOP_initialise, v, ctx(g, hvm))).toBe(hvm ? 0n : E('XEN_EINVAL'));
+      if (!hvm) {
+        expect(register(g, v, 0x300n, 64 * (v - 32))).toBe(0n); // 4.18+: for another vCPU
+        expect(vcpuOp(g, VCPUOP.VCPUOP_initialise, v, ctx(g))).toBe(0n);
+      }
+      expect(vcpuOp(g, VCPUOP.VCPUOP_up, v)).toBe(0n);
+    }
+    expect(log()).toEqual(['v32 down->running @0', 'v66 down->running @0']);
+    const port = ipi(g, 66);
+    for (const round of [1, 2]) {
+      g.advance(100);
+      if (!hvm) ack(g, 66, 0x300 * 4096 + 64 * 34);
+      send(g, port, 0);
+      expect(log()).toEqual(hvm ? [] : [`upcall v66 @${100 * round}`]);
+      g.write(sharedInfo(g) + xenAbi.SHARED_INFO.evtchn_pending, new Uint8Array(8));
+      expect(vcpuOp(g, VCPUOP.VCPUOP_down, 66, 0n, 66)).toBe(0n);
+      expect(vcpuOp(g, VCPUOP.VCPUOP_up, 66, 0n, 32)).toBe(0n); // the second time by INIT and start-up IPI
+      expect(log()).toEqual([`v66 running->down @${100 * round}`, `v66 down->running @${100 * round}`]);
+    }
+  });
+
   test(`down and is_up: down, already down, a vCPU downs itself, down again then up again; events reach it afterwards (${DOM})`, () => {
     const { g, log } = guest(profile, { vcpus: 3 });
     expect(vcpuOp(g, VCPUOP.VCPUOP_down, 2)).toBe(0n);
@@ -150,8 +175,8 @@ describe.each(PAIR_PROFILES)('vcpu_op agrees (Viridian %s)', (profile) => {
     expect(g.handleUpcall(2)).toEqual([p0, p2]);
   });
 
-  // ADAPTER BUG: the peer SINT is programmed on VP 0 only, and a down vCPU 0 halts VP 0 with interrupts disabled.
-  test.failing(`dom0 binds, sends and takes events while the guest's vCPU 0 is down (dom0's event_channel_op does not depend on the guest's vCPUs)`, () => {
+  // Regression: the peer SINT used to be on VP 0 only, which a down vCPU 0 halts with interrupts off; the peer went unanswered.
+  test(`dom0 binds, sends and takes events while the guest's vCPU 0 is down (dom0's event_channel_op does not depend on the guest's vCPUs)`, () => {
     const { g, log } = guest(profile);
     const a = put(g, xenAbi.evtchn_alloc_unbound, { dom: xenAbi.DOMID.DOMID_SELF, remote_dom: 0 });
     expect(g.ret('event_channel_op', EVTCHNOP.EVTCHNOP_alloc_unbound, a)).toBe(0n);

@@ -17,8 +17,8 @@ export const ROOT_LAYOUT = {
   requests: 3,
   /** Guest event port on the peer SINT: the peer's sends, flag = peer port. */
   sends: 4,
-  /** The VP and SINT the guest ports deliver to. */
-  vp: 0,
+  /** The guest ports deliver to any VP (HV_ANY_VP): the lowest one whose SynIC is on. */
+  vp: 0xffff_ffff,
   sint: 4,
 } as const;
 
@@ -42,6 +42,8 @@ export class TranslatedWorld implements World {
   readonly viridian: ViridianModel;
   readonly adapter: Adapter;
   readonly privateFrames: ReadonlySet<number>;
+  /** What the adapter did while it booted. */
+  readonly bootTrace: readonly TraceEntry[];
   /** What the adapter did on the Viridian machine since the last {@link takeTrace}. */
   private trace: TraceEntry[] = [];
   private nextRequest = 1;
@@ -95,9 +97,10 @@ export class TranslatedWorld implements World {
     // The adapter's frames are above the guest's space; none of them is compared.
     this.privateFrames = new Set(Array.from({ length: adapterReserveFrames(shape.vcpus) }, (_, i) => shape.addressSpacePages + i));
     v.deliverInterrupts(this.deliver);
-    // The adapter's boot is not a step: forget what it wrote and logged.
+    // The adapter's boot is not a step: forget what it wrote and logged, and keep its trace apart.
     machine.memory.takeDirty();
     machine.takeEvents();
+    this.bootTrace = this.takeTrace();
   }
 
   /** Everything the adapter did on the Viridian machine since the last call. */
