@@ -15,6 +15,7 @@ try {
 const io = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  isTTY: Boolean(process.stderr.isTTY),
 };
 main(process.argv.slice(2), io).then(
   (code) => {

@@ -5,7 +5,8 @@
  *
  * - a request is a SynIC message on the peer SINT of VP 0, MessageType PEER_MESSAGE_TYPE.request,
  *   whose payload is one JSON object {"id": n, "op": name, ...arguments} in UTF-8;
- * - dom0's EVTCHNOP_send on its port P sets event flag P of the peer SINT's SIEF area;
+ * - dom0's EVTCHNOP_send on its port P sets event flag P of the peer SINT's SIEF area (P below
+ *   2048, the flags of one SINT); a send on a port no flag can name is a request {"op": "send"};
  * - the adapter answers each request and each flag with HvCallPostMessage on the reply
  *   connection, MessageType PEER_MESSAGE_TYPE.reply, payload {"id": n, "op": name, "r": result}
  *   (for a flag: {"id": 0, "op": "send", "port": P, "r": result});
@@ -26,6 +27,7 @@ export type PeerRequest =
   | { readonly op: 'allocUnbound'; readonly remoteDom: number }
   | { readonly op: 'bindInterdomain'; readonly remotePort: number; readonly remoteDom: number }
   | { readonly op: 'close'; readonly port: number }
+  | { readonly op: 'send'; readonly port: number }
   | { readonly op: 'takeEvents' }
   | { readonly op: 'grantAccess'; readonly ref: number; readonly frame: number; readonly readonly: boolean; readonly domid: number }
   | { readonly op: 'endAccess'; readonly ref: number }
@@ -129,6 +131,8 @@ export function performPeerRequest(peer: PeerActionsLike, request: PeerRequest):
       return peer.bindInterdomain(request.remotePort, request.remoteDom);
     case 'close':
       return peer.close(request.port);
+    case 'send':
+      return peer.send(request.port);
     case 'takeEvents':
       return peer.takeEvents();
     case 'grantAccess':

@@ -28,6 +28,10 @@ import { TRANSLATIONS } from './translations';
 export type ReferenceAdapterFaults = {
   /** Round timer deadlines down to the 100 ns tick and fire them there: up to 99 ns early. */
   readonly timerRoundsDown?: boolean;
+  /** Leave VPs 64 and above out of every TLB flush, as an adapter that builds a 64-bit processor mask and drops the rest. */
+  readonly flushDropsHighVps?: boolean;
+  /** Ignore evtchn_mask when an event arrives: a masked port still sets the selector and raises the upcall. */
+  readonly deliversMasked?: boolean;
 };
 
 /** The reference adapter's identity. */
@@ -132,6 +136,8 @@ export class ReferenceAdapter {
     };
     this.xen = new ShimXenModel(machine, host.xen.options, peerMachine);
     this.xen.onYield = () => this.notifyLongSpinWait();
+    if (faults.deliversMasked === true) this.xen.guest.isMaskedBit = () => false;
+    core.flushes.dropHighVps = faults.flushDropsHighVps === true;
     this.peer = new PeerService(core, this.xen.peer, this.xen.peerActions, host.root);
     this.settle();
     core.leave();

@@ -18,7 +18,21 @@ export type ClockOptions = {
   readonly tscHz?: bigint;
   /** TSC value at virtual time 0. Default: 1 000 000 007. */
   readonly tscAtZero?: bigint;
+  /** Most timers one advanceTo or runDue may fire (default {@link MAX_FIRES_PER_MOVE}). */
+  readonly maxFiresPerMove?: number;
 };
+
+/**
+ * The most timers one move of the clock fires by default. A step that asks for more (a periodic
+ * timer left running across hours of virtual time) is refused rather than left to exhaust the
+ * process's memory and time: the scenario that asked for it fails, not the run.
+ */
+export const MAX_FIRES_PER_MOVE = 200_000;
+
+/** Thrown when one move of the clock would fire more timers than its budget. */
+export class ClockBudgetError extends RangeError {
+  override readonly name = 'ClockBudgetError';
+}
 
 /** Default TSC frequency: deliberately not a round number, so that unit conversions must round. */
 export const DEFAULT_TSC_HZ = 2_095_078_000n;
@@ -37,8 +51,10 @@ export class VirtualClock {
   private seq = 0;
   private heap: Entry[] = [];
   private cancelledCount = 0;
+  private readonly maxFires: number;
 
   constructor(options: ClockOptions = {}) {
+    this.maxFires = options.maxFiresPerMove ?? MAX_FIRES_PER_MOVE;
     this.tscHz = options.tscHz ?? DEFAULT_TSC_HZ;
     this.tscAtZero = options.tscAtZero ?? DEFAULT_TSC_AT_ZERO;
     if (this.tscHz <= 0n) throw new RangeError(`TSC frequency must be positive: ${this.tscHz}`);
@@ -102,10 +118,13 @@ export class VirtualClock {
   }
 
   private fireUntil(limit: bigint): void {
-    for (;;) {
+    for (let fired = 0; ; fired++) {
       this.dropCancelledTop();
       const top = this.heap[0];
       if (!top || top.deadline > limit) return;
+      if (fired >= this.maxFires) {
+        throw new ClockBudgetError(`more than ${this.maxFires} timers fall due before ${limit} ns (the next: ${top.label} at ${top.deadline} ns): the step asks for more virtual work than one step may do; stop periodic timers or advance less`);
+      }
       this.pop();
       top.cancelled = true; // fired: a later cancel() is a no-op and is not counted.
       if (top.deadline > this.nowNs) this.nowNs = top.deadline;

@@ -47,8 +47,8 @@ export function sendIcr(model: ViridianModel, sender: ViridianVp, icr: bigint): 
     switch (cmd.delivery) {
       case ICR_DELIVERY.fixed:
       case ICR_DELIVERY.lowestPriority:
-        // Vectors 0-15 are illegal for the local APIC and are not delivered (Intel SDM vol. 3 10.5.2).
-        if (cmd.vector >= 16 && vp.run !== 'not-started') model.raiseInterrupt(vp, cmd.vector);
+        // Vectors 0-15 are illegal for the local APIC: raiseInterrupt drops them (Intel SDM vol. 3 10.5.2).
+        if (vp.run !== 'not-started') model.raiseInterrupt(vp, cmd.vector);
         break;
       case ICR_DELIVERY.init:
         if (cmd.assert) model.initVp(vp);

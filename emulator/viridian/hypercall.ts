@@ -57,7 +57,8 @@ export function issueHypercall(model: ViridianModel, vp: ViridianVp, regs: Hyper
   if (model.quirks.reservedInputBits === 'reject' && (control.reserved !== 0n || control.nested)) return hvStatus('HV_STATUS_INVALID_HYPERCALL_INPUT');
   if (!definition) return hvStatus('HV_STATUS_INVALID_HYPERCALL_CODE');
   const shape = definition.shape;
-  const inputBytes = shape.inputHeader + 8 * control.varHeadSize + control.repCount * shape.inputElement;
+  // A variable header counts only for a call that takes one (step 6 refuses it elsewhere).
+  const inputBytes = shape.inputHeader + (shape.varHead ? 8 * control.varHeadSize : 0) + control.repCount * shape.inputElement;
   if (control.fast) {
     if (!shape.fast) return hvStatus(model.quirks.fastNotSupported);
     if (model.quirks.fastFlushAndIpiEx === 'invalid-parameter' && XEN_SLOW_ONLY.has(control.code)) return hvStatus('HV_STATUS_INVALID_PARAMETER');
@@ -82,10 +83,20 @@ export function issueHypercall(model: ViridianModel, vp: ViridianVp, regs: Hyper
   }
 
   const start = Math.min(control.repStart, control.repCount);
-  const budget = model.config.repsPerCall;
+  // A hypervisor that refuses to restart a call (KVM's list flushes, V8) completes it at once.
+  const budget = restartable(model, control.code) ? model.config.repsPerCall : undefined;
   const end = shape.rep && budget !== undefined ? Math.min(control.repCount, start + budget) : control.repCount;
   const result = definition.handler({ model, vp, control, input, output, reps: { start, end } });
   return finish(result, shape.rep ? start : 0);
+}
+
+/** Whether the rep budget (config.repsPerCall) applies to a call: not where the rep start must be 0 (quirk repStart 'list-flush-zero'). */
+function restartable(model: ViridianModel, code: number): boolean {
+  return !(model.quirks.repStart === 'list-flush-zero' && isListFlush(code));
+}
+
+function isListFlush(code: number): boolean {
+  return code === HVCALL.HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST || code === HVCALL.HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX;
 }
 
 function finish(result: CallResult, defaultReps: number): HypercallOutcome {
@@ -139,7 +150,7 @@ function checkReps(model: ViridianModel, definition: ViridianCallDefinition, con
         if (control.repStart >= control.repCount) return 'HV_STATUS_INVALID_HYPERCALL_INPUT';
         break;
       case 'list-flush-zero':
-        if (control.repStart !== 0 && (control.code === HVCALL.HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST || control.code === HVCALL.HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX)) {
+        if (control.repStart !== 0 && isListFlush(control.code)) {
           return 'HV_STATUS_INVALID_HYPERCALL_INPUT';
         }
         break;

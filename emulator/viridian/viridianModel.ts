@@ -200,9 +200,13 @@ export class ViridianModel {
 
   // ---- Interrupts ----
 
-  /** Sets a vector pending at a VP's local APIC; a halted VP that can take it wakes. */
+  /**
+   * Sets a vector pending at a VP's local APIC; a halted VP that can take it wakes. Vectors 0-15
+   * are illegal at the local APIC whatever their source (ICR, LVT, SINT, direct timer): it
+   * records an illegal-vector error and accepts nothing (Intel SDM vol. 3 10.5.2; docs/decisions.md V32).
+   */
   raiseInterrupt(vp: ViridianVp, vector: number): void {
-    if (vp.run === 'not-started' || vp.run === 'stopped') return;
+    if (vp.run === 'not-started' || vp.run === 'stopped' || vector < 16) return;
     vp.hw.raiseInterrupt(vector);
     if (vp.run === 'halted' && this.canAccept(vp)) vp.setRun('running', this.now);
   }

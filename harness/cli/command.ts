@@ -14,6 +14,8 @@ export const EXIT = {
 export type CommandIo = {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Whether stderr is a terminal (progress is then redrawn in place). */
+  readonly isTTY?: boolean;
 };
 
 /** One `xvc` sub-command. */

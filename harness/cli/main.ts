@@ -1,12 +1,14 @@
 import { HARNESS_VERSION } from '../version';
 import { abiCommand } from './abi';
+import { coverageCommand } from './coverage';
+import { fuzzCommand } from './fuzz';
 import { replayCommand } from './replay';
 import { runCommand } from './run';
 import { validateCommand } from './validate';
 import { EXIT, UsageError, type Command, type CommandIo } from './command';
 
 /** The sub-commands, in help order. */
-export const COMMANDS: readonly Command[] = [runCommand, validateCommand, replayCommand, abiCommand];
+export const COMMANDS: readonly Command[] = [runCommand, fuzzCommand, validateCommand, replayCommand, coverageCommand, abiCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

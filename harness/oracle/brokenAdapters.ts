@@ -1,4 +1,4 @@
-import { referenceAdapter, viridianAbi, type Adapter, type AdapterFactory, type AdapterHost, type ViridianGuest } from '../sut/index';
+import { isFault, referenceAdapter, viridianAbi, xenAbi, type Adapter, type AdapterFactory, type AdapterHost, type ViridianGuest } from '../sut/index';
 
 /*
  * Deliberately broken adapters: the reference adapter with one thing wrong, each through the
@@ -34,6 +34,42 @@ export function withAnswers(change: (nr: bigint, args: readonly bigint[], answer
 
 /** A timer rounded the wrong way: deadlines rounded down to the 100 ns tick, so timers fire up to 99 ns early. */
 export const timerRoundedDown: AdapterFactory = (host) => new ReferenceAdapter(host, { timerRoundsDown: true });
+
+/** A TLB flush that leaves out vCPUs 64 and above (a 64-bit processor mask where an Ex VP set was needed). */
+export const flushDropsHighVps: AdapterFactory = (host) => new ReferenceAdapter(host, { flushDropsHighVps: true });
+
+/** An event on a masked port delivered anyway: the selector bit set and the upcall raised. */
+export const maskedEventDelivered: AdapterFactory = (host) => new ReferenceAdapter(host, { deliversMasked: true });
+
+/**
+ * A multicall that stops at the first entry whose result is an error (Xen runs every entry,
+ * xen/common/multicall.c do_multicall). It runs the entries one at a time as one-entry multicalls
+ * on the reference adapter and returns 0 after the first failing one.
+ */
+export const multicallStopsAtFailure: AdapterFactory = (host) => {
+  const inner = new ReferenceAdapter(host);
+  const entry = xenAbi.multicall_entry;
+  const nrMulticall = BigInt(xenAbi.XenHypercall.multicall);
+  return {
+    name: 'broken-multicall',
+    version: '0',
+    privateFrames: inner.privateFrames,
+    hypercall(vcpu, nr, args) {
+      const count = BigInt.asUintN(32, args[1]);
+      if (nr !== nrMulticall || count < 2n || count > 64n) return inner.hypercall(vcpu, nr, args);
+      for (let i = 0n; i < count; i++) {
+        const at = args[0] + i * BigInt(entry.size);
+        const r = inner.hypercall(vcpu, nr, [at, 1n, 0n, 0n, 0n]);
+        if (r.kind !== 'returned' || r.value !== 0n) return r;
+        const result = host.memory.read64(Number(at) + entry.fields.result.offset);
+        if (!isFault(result) && BigInt.asIntN(64, result) < 0n) break;
+      }
+      return { kind: 'returned', value: 0n };
+    },
+    interrupt: (vp, vector) => inner.interrupt(vp, vector),
+    returnToGuest: (vcpu) => inner.returnToGuest(vcpu),
+  };
+};
 
 /** Synthetic timer counts (and TSC deadlines) moved by `ticks` 100 ns units late. */
 export function timerShifted(ticks: bigint): AdapterFactory {

@@ -48,15 +48,17 @@ const ZERO_PAGE = new Uint8Array(4096);
 export function compareObservations(x: Observation, t: Observation, ctx: CompareContext): Difference[] {
   const out: Difference[] = [];
   compareShutdown(x, t, ctx, out);
+  // Once the domain has ended in both worlds it runs nothing: its vCPUs' states and TLBs are not observable.
+  const ended = x.shutdown !== null && t.shutdown !== null;
   x.vcpus.forEach((xv, i) => {
     const tv = t.vcpus[i];
-    if (tv && tv.state !== xv.state) out.push({ field: `vcpu[${i}].state`, relation: 'equal', xen: xv.state, translated: tv.state });
+    if (tv && !ended && tv.state !== xv.state) out.push({ field: `vcpu[${i}].state`, relation: 'equal', xen: xv.state, translated: tv.state });
   });
   compareEvents(x.events, t.events, out);
   compareMemory(x, t, ctx, out);
   x.vcpus.forEach((xv, i) => {
     const tv = t.vcpus[i];
-    if (!tv || tv.state === 'down') return; // a down vCPU's TLB is emptied by INIT when it comes back
+    if (!tv || tv.state === 'down' || ended) return; // a down vCPU's TLB is emptied by INIT when it comes back
     const allowed = new Set(xv.tlb.map(tlbKey));
     const extra = tv.tlb.filter((e) => !allowed.has(tlbKey(e)));
     if (extra.length > 0) out.push({ field: `vcpu[${i}].tlb`, relation: 'refines', xen: `${xv.tlb.length} entries, without ${tlbText(extra[0] as TlbEntry)}`, translated: `${tlbText(extra[0] as TlbEntry)} still cached (${extra.length} entries the Xen world flushed)` });

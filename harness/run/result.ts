@@ -46,3 +46,17 @@ export type ScenarioResult = {
   /** Listed in the expectations file as a known failure, with its reason. */
   readonly known?: string;
 };
+
+/**
+ * A scenario that asks for something no guest can do at the point it runs (time going back):
+ * an authoring error found while running; the run reports it as an error on that step.
+ */
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError';
+}
+
+/** The time an `advanceTo` step moves to, refused when it is before `now`. */
+export function forwardTime(target: bigint, now: bigint): bigint {
+  if (target < now) throw new ScenarioError(`advanceTo ${target} ns is before the current time ${now} ns (write $now+N for a time relative to the step)`);
+  return target;
+}

@@ -4,6 +4,7 @@ import { knownFailure, type Expectations } from './expectations';
 import type { ScenarioResult } from './result';
 import { runViridianScenario } from './viridianRun';
 import { runXenScenario } from './xenRun';
+import type { Fact } from '../coverage/facts';
 
 /** One scenario in one profile, to run. */
 export type PlannedRun = { readonly loaded: LoadedScenario; readonly profile: ViridianProfileName };
@@ -38,6 +39,8 @@ export function planRuns(scenarios: readonly LoadedScenario[], options: PlanOpti
 
 /** How runs are carried out. */
 export type ExecuteOptions = {
+  /** Receives what each run exercised (xvc coverage). */
+  readonly onFact?: (fact: Fact) => void;
   readonly adapter?: AdapterFactory;
   /** Whether the adapter is the reference adapter. */
   readonly reference: boolean;
@@ -48,8 +51,8 @@ export type ExecuteOptions = {
 export function executeRun(run: PlannedRun, options: ExecuteOptions): ScenarioResult {
   const result =
     (run.loaded.scenario.world ?? 'xen') === 'viridian'
-      ? runViridianScenario(run.loaded, run.profile)
-      : runXenScenario(run.loaded, { profile: run.profile, reference: options.reference, ...(options.adapter ? { adapter: options.adapter } : {}) });
+      ? runViridianScenario(run.loaded, run.profile, undefined, options.onFact)
+      : runXenScenario(run.loaded, { profile: run.profile, reference: options.reference, ...(options.adapter ? { adapter: options.adapter } : {}), ...(options.onFact ? { onFact: options.onFact } : {}) });
   const known = knownFailure(options.expectations, result.id, result.profile);
   return known ? { ...result, known: known.reason } : result;
 }

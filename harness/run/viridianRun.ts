@@ -1,4 +1,4 @@
-import { describeStatus, encodeInput, ViridianWorld, VIRIDIAN_WORLD_LAYOUT, type HypercallOutcome, type ViridianProfileName } from '../sut/index';
+import { describeStatus, encodeInput, viridianAbi, ViridianWorld, VIRIDIAN_WORLD_LAYOUT, type HypercallOutcome, type ViridianProfileName } from '../sut/index';
 import { observe } from '../oracle/observation';
 import type { LoadedScenario } from '../spec/load';
 import { actionOf, type Step } from '../spec/scenario';
@@ -6,7 +6,8 @@ import { HV_CALLS } from '../spec/symbols';
 import { evalDuration, evalScalar } from '../spec/values';
 import { bufferBytes, storeBytes } from './buffers';
 import { checkCommon, type Check } from './checks';
-import type { ScenarioResult, StepFailure } from './result';
+import { forwardTime, ScenarioError, type ScenarioResult, type StepFailure } from './result';
+import { hvCallName, type Fact } from '../coverage/facts';
 
 /** Thrown inside a run when a check fails. */
 class Failed extends Error {
@@ -21,7 +22,7 @@ class Failed extends Error {
  * Runs a world: viridian scenario (specs/viridian/) against the Viridian model of one profile:
  * the scenario is the enlightened guest; its expectations are the checks.
  */
-export function runViridianScenario(loaded: LoadedScenario, profile: ViridianProfileName, onStep?: ViridianStepHook): ScenarioResult {
+export function runViridianScenario(loaded: Pick<LoadedScenario, 'file' | 'scenario'>, profile: ViridianProfileName, onStep?: ViridianStepHook, onFact?: (fact: Fact) => void): ScenarioResult {
   const s = loaded.scenario;
   const started = performance.now();
   const base = { id: s.id, title: s.title, file: loaded.file, profile, world: 'viridian' as const, tags: s.tags ?? [], refs: s.refs };
@@ -32,7 +33,7 @@ export function runViridianScenario(loaded: LoadedScenario, profile: ViridianPro
     ...(s.setup?.hypercalls !== undefined ? { hypercalls: s.setup.hypercalls } : {}),
     viridian: { profile, ...(s.viridian ?? {}) },
   });
-  const runner = new ViridianStepRunner(world, onStep);
+  const runner = new ViridianStepRunner(world, profile, onStep, onFact);
   let i = 0;
   try {
     for (; i < s.steps.length; i++) runner.step(s.steps[i] as Step, i);
@@ -40,7 +41,7 @@ export function runViridianScenario(loaded: LoadedScenario, profile: ViridianPro
     const durationMs = performance.now() - started;
     if (error instanceof Failed) return { ...base, status: 'failed', durationMs, steps: i + 1, failure: error.failure };
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return { ...base, status: 'error', durationMs, steps: i + 1, failure: { kind: 'infrastructure', step: i, stepName: s.steps[i]?.name ?? actionOf(s.steps[i] as Step), field: 'model', expected: 'a step that completes', actual: message, message } };
+    return { ...base, status: 'error', durationMs, steps: i + 1, failure: { kind: 'infrastructure', step: i, stepName: s.steps[i]?.name ?? actionOf(s.steps[i] as Step), field: error instanceof ScenarioError ? 'scenario' : 'model', expected: 'a step that completes', actual: message, message } };
   }
   return { ...base, status: 'passed', durationMs: performance.now() - started, steps: s.steps.length };
 }
@@ -57,10 +58,14 @@ class ViridianStepRunner {
   ]);
 
   private readonly onStep: ViridianStepHook | undefined;
+  private readonly onFact: ((fact: Fact) => void) | undefined;
+  private readonly profile: string;
 
-  constructor(world: ViridianWorld, onStep?: ViridianStepHook) {
+  constructor(world: ViridianWorld, profile: string, onStep?: ViridianStepHook, onFact?: (fact: Fact) => void) {
     this.world = world;
+    this.profile = profile;
     this.onStep = onStep;
+    this.onFact = onFact;
   }
 
   step(step: Step, index: number): void {
@@ -78,6 +83,9 @@ class ViridianStepRunner {
       case 'hv': {
         const outcome = this.hypercall(step, vp);
         result = outcome;
+        const hv = step.hv as NonNullable<Step['hv']>;
+        const code = typeof hv.call === 'number' ? hv.call : (HV_CALLS.get(hv.call) ?? 0xffff);
+        this.onFact?.({ kind: 'viridian-call', call: hvCallName(code), status: outcome.kind === 'result' ? describeStatus(outcome.status) : outcome.kind === 'fault' ? `#${outcome.vector}` : outcome.kind });
         if (e.status !== undefined) {
           const want = Number(evalScalar(e.status, this.vars));
           checks.push({ field: 'status', expected: describeStatus(want), actual: outcomeText(outcome), ok: outcome.kind === 'result' && outcome.status === want });
@@ -90,8 +98,10 @@ class ViridianStepRunner {
         break;
       }
       case 'rdmsr': {
-        const r = model.rdmsr(vp, Number(evalScalar(step.rdmsr, this.vars)));
+        const msr = Number(evalScalar(step.rdmsr, this.vars));
+        const r = model.rdmsr(vp, msr);
         result = r;
+        this.onFact?.({ kind: 'msr', msr: msrName(msr), profile: this.profile, access: 'read', outcome: r.kind === 'ok' ? 'ok' : 'GP' });
         if (e.fault !== undefined) checks.push({ field: 'fault', expected: e.fault, actual: r.kind === 'fault' ? 'GP' : 'none', ok: (r.kind === 'fault' ? 'GP' : 'none') === e.fault });
         if (e.value !== undefined) {
           const want = BigInt.asUintN(64, evalScalar(e.value, this.vars));
@@ -101,8 +111,10 @@ class ViridianStepRunner {
       }
       case 'wrmsr': {
         const w = step.wrmsr as NonNullable<Step['wrmsr']>;
-        const r = model.wrmsr(vp, Number(evalScalar(w.msr, this.vars)), BigInt.asUintN(64, evalScalar(w.value, this.vars)));
+        const msr = Number(evalScalar(w.msr, this.vars));
+        const r = model.wrmsr(vp, msr, BigInt.asUintN(64, evalScalar(w.value, this.vars)));
         result = r;
+        this.onFact?.({ kind: 'msr', msr: msrName(msr), profile: this.profile, access: 'write', outcome: r.kind === 'ok' ? 'ok' : 'GP' });
         checks.push({ field: 'fault', expected: e.fault ?? 'none', actual: r.kind === 'fault' ? 'GP' : 'none', ok: (r.kind === 'fault' ? 'GP' : 'none') === (e.fault ?? 'none') });
         break;
       }
@@ -155,7 +167,7 @@ class ViridianStepRunner {
         model.advanceTo(model.now + evalDuration(step.advance, this.vars), take);
         break;
       case 'advanceTo':
-        model.advanceTo(evalDuration(step.advanceTo, this.vars), take);
+        model.advanceTo(forwardTime(evalDuration(step.advanceTo, this.vars), model.now), take);
         break;
       default:
         throw new Error(`[run] ${action} is not a Viridian-level step`);
@@ -177,7 +189,8 @@ class ViridianStepRunner {
           console: new Uint8Array(0),
           vcpuSpace: (v) => this.world.machine.vcpus[v]?.space ?? 0n,
           tlb: (v) => this.world.machine.vcpus[v]?.tlb,
-          shutdownReason: () => model.crash ? Number(model.crash.params[0] ?? 3n) : this.world.machine.shutdown?.reason,
+          // The machine's record (SHUTDOWN_crash for a crash report): CRASH_P0 is the guest's own data here.
+          shutdownReason: () => this.world.machine.shutdown?.reason,
           sharedInfo: 0,
           vcpuInfo: () => 0,
         },
@@ -304,6 +317,13 @@ function outcomeText(outcome: HypercallOutcome): string {
     default:
       return outcome satisfies never;
   }
+}
+
+const MSR_NAMES = new Map<number, string>((Object.entries(viridianAbi.HV_X64_MSR) as [string, number][]).map(([n, v]) => [v, n]));
+
+/** An MSR's name (HV_X64_MSR_*), or its hex. */
+function msrName(msr: number): string {
+  return MSR_NAMES.get(msr) ?? (msr === 0x6e0 ? 'IA32_TSC_DEADLINE' : msr === 0x832 ? 'IA32_X2APIC_LVT_TIMER' : `0x${msr.toString(16)}`);
 }
 
 function jsonBig(_key: string, value: unknown): unknown {

@@ -1,17 +1,18 @@
-import { decodeStruct, describeXenReturn, isFault, xenAbi, type AdapterFactory, type GuestMemory, type PeerRequest, type ViridianProfileName, type XenCallResult } from '../sut/index';
+import { decodeStruct, describeXenReturn, isFault, viridianAbi, xenAbi, type AdapterFactory, type GuestMemory, type PeerRequest, type ViridianProfileName, type XenCallResult } from '../sut/index';
 import { WorldPair, type PairStep } from '../oracle/pair';
 import type { LoadedScenario } from '../spec/load';
 import { actionOf, type Argument, type BufferSpec, type Expect, type Step } from '../spec/scenario';
 import { HYPERCALLS, STRUCTS } from '../spec/symbols';
 import { evalDuration, evalScalar } from '../spec/values';
 import { bufferBytes, Scratch, storeBytes } from './buffers';
-import { checkCommon, type Check, type WorldView } from './checks';
-import type { ScenarioResult, StepFailure } from './result';
+import { checkCommon, checkRawBuffer, type Check, type WorldView } from './checks';
+import { forwardTime, ScenarioError, type ScenarioResult, type StepFailure } from './result';
+import { hypercallNameOf, multicallEntries, xenCallFacts, type Fact } from '../coverage/facts';
 
 const { SHARED_INFO } = xenAbi;
 
-/** Values every Xen-level scenario can use: $shared_info and $grant_table (guest physical addresses). */
-export const BUILT_IN_VARS = ['shared_info', 'grant_table'] as const;
+/** Values every Xen-level scenario can use: $shared_info and $grant_table (guest physical addresses), $now (the virtual time when the step starts). */
+export const BUILT_IN_VARS = ['shared_info', 'grant_table', 'now'] as const;
 
 function builtInVars(map: { readonly sharedInfoGfn: number; readonly grantTableGfn: number }): [string, bigint][] {
   return [
@@ -26,6 +27,15 @@ export type XenRunOptions = {
   readonly adapter?: AdapterFactory;
   /** Whether the adapter is the reference one (its `expect.reference` checks apply). */
   readonly reference: boolean;
+  /**
+   * Skip a step that cannot run: a call or guest action on a vCPU that is not running, anything
+   * after the domain shut down (the fuzzer generates such steps; a scenario does not).
+   */
+  readonly skipUnrunnable?: boolean;
+  /** Receives the index of every step that ran (with skipUnrunnable). */
+  readonly onExecuted?: (index: number) => void;
+  /** Called with what each Xen call exercised in the Xen world (xvc coverage). */
+  readonly onFact?: (fact: Fact) => void;
   /** Called after each step with what happened in both worlds (xvc replay). */
   readonly onStep?: (info: { readonly index: number; readonly step: Step; readonly result: { readonly xen: unknown; readonly translated: unknown }; readonly pairStep: PairStep<unknown> }) => void;
 };
@@ -46,7 +56,7 @@ class Failed extends Error {
  * expectations in each world, the contract between them, and the well-formedness of what the
  * adapter did. The first failure ends the run.
  */
-export function runXenScenario(loaded: LoadedScenario, options: XenRunOptions): ScenarioResult {
+export function runXenScenario(loaded: Pick<LoadedScenario, 'file' | 'scenario'>, options: XenRunOptions): ScenarioResult {
   const s = loaded.scenario;
   const started = performance.now();
   const base = { id: s.id, title: s.title, file: loaded.file, profile: options.profile, world: 'xen' as const, tags: s.tags ?? [], refs: s.refs };
@@ -76,6 +86,8 @@ export function runXenScenario(loaded: LoadedScenario, options: XenRunOptions): 
   return { ...base, status: 'passed', durationMs: performance.now() - started, steps: s.steps.length };
 }
 
+const MULTICALL = BigInt(xenAbi.XenHypercall.multicall);
+
 function stepName(step: Step | undefined): string {
   if (!step) return '?';
   if (step.name) return step.name;
@@ -85,7 +97,9 @@ function stepName(step: Step | undefined): string {
 
 function infrastructure(step: number, stepName: string, error: unknown): StepFailure {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return { kind: 'infrastructure', step, stepName, field: 'adapter', expected: 'a step that completes', actual: message, message };
+  // A step that asks for too much virtual work (ClockBudgetError) is the scenario's doing.
+  const field = error instanceof ScenarioError || (error instanceof Error && error.name === 'ClockBudgetError') ? 'scenario' : 'adapter';
+  return { kind: 'infrastructure', step, stepName, field, expected: 'a step that completes', actual: message, message };
 }
 
 /** Runs the steps of one scenario on a world pair. */
@@ -109,19 +123,25 @@ class XenStepRunner {
   step(step: Step, index: number): void {
     const action = actionOf(step);
     const vcpu = step.vcpu ?? 0;
+    if (this.options.skipUnrunnable && !this.runnable(action, vcpu)) return;
+    this.options.onExecuted?.(index);
+    this.vars.set('now', this.pair.now);
     const named = new Map<string, Named>();
     let result: { xen: unknown; translated: unknown } = { xen: null, translated: null };
     let pairStep: PairStep<unknown>;
     switch (action) {
       case 'call': {
-        const nr = typeof step.call === 'number' ? BigInt(step.call) : BigInt(HYPERCALLS.get(String(step.call).replace(/^__HYPERVISOR_/, '')) ?? -1);
+        const name = String(step.call).replace(/^__HYPERVISOR_/, '');
+        const nr = typeof step.call === 'number' ? BigInt(step.call) : HYPERCALLS.has(name) ? BigInt(HYPERCALLS.get(name) as number) : evalScalar(name, this.vars);
         const regs = [0n, 0n, 0n, 0n, 0n] as [bigint, bigint, bigint, bigint, bigint];
         (step.args ?? []).forEach((arg, j) => {
           regs[j] = this.argument(arg, named);
         });
+        const entries = this.options.onFact && nr === MULTICALL ? multicallEntries(this.pair.xen.machine.memory, regs[0], regs[1]) : undefined;
         const s = this.pair.hypercall(vcpu, nr, regs);
         result = { xen: s.xen, translated: s.translated };
         pairStep = s;
+        if (this.options.onFact) this.recordFacts(nr, regs, s.xen, named, entries);
         break;
       }
       case 'store': {
@@ -165,7 +185,7 @@ class XenStepRunner {
         pairStep = this.pair.advanceTo(this.pair.now + evalDuration(step.advance, this.vars));
         break;
       case 'advanceTo':
-        pairStep = this.pair.advanceTo(evalDuration(step.advanceTo, this.vars));
+        pairStep = this.pair.advanceTo(forwardTime(evalDuration(step.advanceTo, this.vars), this.pair.now));
         break;
       case 'peer': {
         const s = this.pair.peer(peerRequest(step.peer as NonNullable<Step['peer']>, this.vars));
@@ -226,19 +246,24 @@ class XenStepRunner {
         }
         return w.machine.shutdown?.reason;
       },
+      anyReasonMayPowerOff: world === 'translated' && (this.pair.translated.viridian.profile.featuresEdx & viridianAbi.HV_FEATURES_EDX.HV_FEATURE_GUEST_CRASH_MSR_AVAILABLE) === 0,
       sharedInfo: this.sharedInfo,
       vcpuInfo: (v) => this.vcpuInfoIn(w.machine.memory, v),
     };
     const checks: Check[] = [];
     if (e.return !== undefined) checks.push(returnCheck(e.return, result as XenCallResult, this.vars));
-    if (e.result !== undefined) checks.push({ field: 'result', expected: JSON.stringify(e.result), actual: JSON.stringify(result), ok: JSON.stringify(normaliseResult(e.result, this.vars)) === JSON.stringify(result) });
+    if (e.result !== undefined) checks.push({ field: 'result', expected: JSON.stringify(e.result), actual: JSON.stringify(result), ok: JSON.stringify(normaliseResult(e.result, this.vars, result)) === JSON.stringify(result) });
     if (e.ports !== undefined) {
       const want = e.ports.map((p) => Number(evalScalar(p, this.vars)));
       checks.push({ field: 'ports', expected: JSON.stringify(want), actual: JSON.stringify(result), ok: JSON.stringify(want) === JSON.stringify(result) });
     }
     for (const [name, buf] of named) {
       const fields = (e as Record<string, unknown>)[name];
-      if (fields === undefined || buf.struct === undefined) continue;
+      if (fields === undefined) continue;
+      if (buf.struct === undefined) {
+        checks.push(...checkRawBuffer(name, buf.gpa, fields as Parameters<typeof checkRawBuffer>[2], view, this.vars));
+        continue;
+      }
       const layout = STRUCTS.get(buf.struct);
       if (!layout) continue;
       const bytes = memory.readBytes(buf.gpa, layout.size);
@@ -275,6 +300,24 @@ class XenStepRunner {
         if (value !== undefined) this.vars.set(name, BigInt(value));
       }
     }
+  }
+
+  /** Whether a step can run now: the domain is alive, and a vCPU-bound action's vCPU is running. */
+  private runnable(action: string, vcpu: number): boolean {
+    const x = this.pair.xen.machine;
+    if (x.shutdown) return false;
+    if (['advance', 'advanceTo', 'peer', 'peerSend'].includes(action)) return true;
+    return x.vcpus[vcpu]?.running === true;
+  }
+
+  /** What a call exercised, as coverage names it (harness/coverage/facts.ts). */
+  private recordFacts(nr: bigint, regs: readonly bigint[], result: XenCallResult, named: Map<string, Named>, multicall: bigint[][] | undefined): void {
+    const record = this.options.onFact;
+    if (!record) return;
+    const out = named.get('out');
+    const layout = out?.struct ? STRUCTS.get(out.struct) : undefined;
+    const ctx = { memory: this.pair.xen.machine.memory, ...(out && layout ? { out: { gpa: out.gpa, layout } } : {}), ...(multicall ? { multicallEntries: multicall } : {}) };
+    for (const fact of xenCallFacts(hypercallNameOf(nr), regs, result, ctx)) record(fact);
   }
 
   private argument(arg: Argument, named: Map<string, Named>): bigint {
@@ -337,9 +380,19 @@ function peerRequest(spec: NonNullable<Step['peer']>, vars: ReadonlyMap<string, 
   return out as PeerRequest;
 }
 
-function normaliseResult(value: unknown, vars: ReadonlyMap<string, bigint>): unknown {
-  if (typeof value === 'string' && (value.startsWith('$') || /^-?\d/.test(value))) return Number(evalScalar(value, vars));
-  if (Array.isArray(value)) return value.map((v) => normaliseResult(v, vars));
+/**
+ * An expected peer result as the result would be: a string is evaluated as a number only where
+ * the actual result is a number (dom0's data reads are hex strings, "0102" among them).
+ */
+function normaliseResult(value: unknown, vars: ReadonlyMap<string, bigint>, actual: unknown): unknown {
+  if (typeof value === 'string' && typeof actual === 'number') {
+    try {
+      return Number(evalScalar(value, vars));
+    } catch {
+      return value;
+    }
+  }
+  if (Array.isArray(value)) return value.map((v, i) => normaliseResult(v, vars, Array.isArray(actual) ? (actual as unknown[])[i] : undefined));
   return value;
 }
 

@@ -111,6 +111,8 @@ export type Scenario = {
   readonly viridian?: { readonly compat?: 'tlfs' | 'kvm' | 'xen'; readonly repsPerCall?: number; readonly tscPageValid?: boolean };
   readonly setup?: { readonly vcpus?: number; readonly online?: readonly number[]; readonly ramPages?: number; readonly hypercalls?: boolean };
   readonly steps: readonly Step[];
+  /** Where a regression scenario came from (xvc fuzz). */
+  readonly provenance?: { readonly seed?: string; readonly path?: string; readonly profile?: string; readonly adapter?: string; readonly date?: string; readonly firstDifference?: string; readonly command?: string };
 };
 
 /** The action of a step (validation guarantees exactly one). */

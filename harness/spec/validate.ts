@@ -15,7 +15,7 @@ const schemaCheck = ajv.compile(SCENARIO_SCHEMA);
 
 /** Keys each part of a scenario may have, for "did you mean". */
 const KEYS: Readonly<Record<string, readonly string[]>> = {
-  '': ['id', 'title', 'refs', 'tags', 'world', 'profiles', 'xen', 'viridian', 'setup', 'steps'],
+  '': ['id', 'title', 'refs', 'tags', 'world', 'profiles', 'xen', 'viridian', 'setup', 'steps', 'provenance'],
   step: [...ALL_ACTIONS, 'name', 'vcpu', 'args', 'expect', 'save'],
   expect: ['return', 'status', 'reps', 'fault', 'value', 'result', 'ports', 'events', 'states', 'pending', 'notPending', 'masked', 'upcallPending', 'console', 'shutdown', 'tlb', 'reference', 'interrupts', 'memory', 'eax', 'ebx', 'ecx', 'edx', 'out'],
 };
@@ -94,7 +94,7 @@ class SemanticCheck {
     this.source = source;
     this.scenario = scenario;
     this.vcpus = scenario.setup?.vcpus ?? 2;
-    this.saved = new Set((scenario.world ?? 'xen') === 'xen' ? ['shared_info', 'grant_table'] : ['input_page', 'output_page']);
+    this.saved = new Set((scenario.world ?? 'xen') === 'xen' ? ['shared_info', 'grant_table', 'now'] : ['input_page', 'output_page']);
   }
 
   run(): Diagnostic[] {
@@ -204,7 +204,9 @@ class SemanticCheck {
   }
 
   private call(step: Step, at: DocPath, buffers: Map<string, string | undefined>): void {
-    if (typeof step.call === 'string' && !HYPERCALLS.has(step.call.replace(/^__HYPERVISOR_/, ''))) {
+    if (typeof step.call === 'number') this.scalar([...at, 'call'], step.call);
+    else if (typeof step.call === 'string' && /^-?(\d|0x|0b)/i.test(step.call.trim())) this.scalar([...at, 'call'], step.call);
+    else if (typeof step.call === 'string' && !HYPERCALLS.has(step.call.replace(/^__HYPERVISOR_/, ''))) {
       const guess = closest(step.call, HYPERCALLS.keys());
       this.error([...at, 'call'], `unknown hypercall "${step.call}"`, 'a __HYPERVISOR_ name such as event_channel_op, or a number', guess ? `did you mean ${guess}?` : 'run `npx xvc abi | grep __HYPERVISOR_`');
     }
@@ -291,8 +293,13 @@ class SemanticCheck {
     const path: DocPath = [...at, 'expect'];
     for (const [key, value] of Object.entries(e)) {
       if (KEYS['expect']?.includes(key) && key !== 'out') {
-        if (['return', 'status', 'value', 'shutdown', 'eax', 'ebx', 'ecx', 'edx'].includes(key) && !(key === 'return' && (value === 'blocked' || value === 'unimplemented'))) this.scalar([...path, key], value);
-        if (key === 'memory') for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (k !== 'bytes') this.scalar([...path, key, k], v);
+        if (['return', 'status', 'value', 'shutdown', 'eax', 'ebx', 'ecx', 'edx'].includes(key) && !(key === 'return' && (value === 'blocked' || value === 'unimplemented')) && !(key === 'shutdown' && value === 'any')) this.scalar([...path, key], value);
+        if (key === 'memory') {
+          const list = Array.isArray(value) ? value : [value];
+          list.forEach((m, j) => {
+            for (const [k, v] of Object.entries((m ?? {}) as Record<string, unknown>)) if (k !== 'bytes') this.scalar(Array.isArray(value) ? [...path, key, j, k] : [...path, key, k], v);
+          });
+        }
         for (const listKey of ['ports', 'pending', 'notPending', 'masked'] as const) if (key === listKey) (value as unknown[]).forEach((v, j) => this.scalar([...path, key, j], v));
         continue;
       }
@@ -303,6 +310,14 @@ class SemanticCheck {
         continue;
       }
       const struct = buffers.get(key);
+      if (struct === undefined) {
+        // A buffer without a struct: its contents as u32s, u64s or bytes.
+        for (const [kind, v] of Object.entries((value ?? {}) as Record<string, unknown>)) {
+          if (kind === 'u32s' || kind === 'u64s') (Array.isArray(v) ? v : []).forEach((x, j) => this.scalar([...path, key, kind, j], x));
+          else if (kind !== 'bytes') this.error([...path, key, kind], `"${kind}" is not how a buffer without a struct is checked`, 'u32s: [...], u64s: [...] or bytes: hex, from the buffer\'s address');
+        }
+        continue;
+      }
       for (const [field, v] of Object.entries((value ?? {}) as Record<string, unknown>)) {
         this.field(struct, field, [...path, key, field]);
         this.scalar([...path, key, field], v);

@@ -15,19 +15,35 @@ export class ValueError extends Error {
   }
 }
 
-const SCALAR_EXPECTED = 'a number, 0x hex, an ABI constant (EVTCHNOP_send), -CONSTANT, A|B, $saved or $saved+N';
+const SCALAR_EXPECTED = 'a number, 0x hex, 0b binary, a duration (5ms), an ABI constant (EVTCHNOP_send), -CONSTANT, A|B, $saved or $saved+N';
+
+const UNITS: Readonly<Record<string, bigint>> = { ns: 1n, us: 1_000n, ms: 1_000_000n, s: 1_000_000_000n };
+
+/** A literal: decimal, 0x hex or 0b binary (underscores allowed), or a whole number of ns, us, ms or s; undefined when the text is not one. */
+function literal(text: string): bigint | undefined {
+  const negative = text.startsWith('-');
+  const t = (negative ? text.slice(1) : text).replace(/_/g, '');
+  let v: bigint | undefined;
+  if (/^\d+$/.test(t) || /^0x[0-9a-f]+$/i.test(t) || /^0b[01]+$/i.test(t)) v = BigInt(t.toLowerCase());
+  else {
+    const m = /^(\d+)\s*(ns|us|ms|s)$/.exec(t);
+    if (m) v = BigInt(m[1] as string) * (UNITS[m[2] as string] as bigint);
+  }
+  return v === undefined ? undefined : negative ? -v : v;
+}
 
 function term(text: string, vars: Vars | undefined): bigint {
   const t = text.trim();
-  if (/^-?\d[\d_]*$/.test(t)) return BigInt(t.replace(/_/g, ''));
-  if (/^-?0x[0-9a-f_]+$/i.test(t)) return t.startsWith('-') ? -BigInt(t.slice(1).replace(/_/g, '')) : BigInt(t.replace(/_/g, ''));
-  const variable = /^\$([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:([+-])\s*(\d+|0x[0-9a-fA-F]+))?$/.exec(t);
+  const lit = literal(t);
+  if (lit !== undefined) return lit;
+  const variable = /^\$([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:([+-])\s*([0-9][0-9a-zA-Z_]*))?$/.exec(t);
   if (variable) {
     const name = variable[1] as string;
+    const delta = variable[3] !== undefined ? literal(variable[3]) : 0n;
+    if (delta === undefined) throw new ValueError(`"${variable[3] ?? ''}" is not a number to add to $${name}`, 'a literal: 16, 0x10, 0b1, 5ms');
     if (!vars) return 0n; // validation: only the name is checked (elsewhere)
     const v = vars.get(name);
     if (v === undefined) throw new ValueError(`$${name} is not saved by an earlier step`, 'a name saved with save: by an earlier step');
-    const delta = variable[3] ? BigInt(variable[3]) : 0n;
     return variable[2] === '-' ? v - delta : v + delta;
   }
   const negative = t.startsWith('-');
@@ -59,14 +75,8 @@ export function varsOf(value: unknown): string[] {
   return [...value.matchAll(/\$([a-zA-Z_][a-zA-Z0-9_]*)/g)].map((m) => m[1] as string);
 }
 
-const UNITS: Readonly<Record<string, bigint>> = { ns: 1n, us: 1_000n, ms: 1_000_000n, s: 1_000_000_000n };
-
-/** A duration in nanoseconds: a number, or a string such as "37ns", "10us", "5ms", "2s". */
+/** A duration in nanoseconds: a number, or a string such as "37ns", "10us", "5ms", "2s", "$now+5ms" (any scalar). */
 export function evalDuration(value: unknown, vars?: Vars): bigint {
-  if (typeof value === 'string') {
-    const m = /^\s*(\d[\d_]*)\s*(ns|us|ms|s)\s*$/.exec(value);
-    if (m) return BigInt((m[1] as string).replace(/_/g, '')) * (UNITS[m[2] as string] as bigint);
-  }
   try {
     return evalScalar(value, vars);
   } catch (error) {

@@ -46,9 +46,13 @@ export class TimerDevice {
   /** Arms the VP's timer for `deadlineNs` (nanoseconds since boot), or disarms it. */
   program(vp: number, deadlineNs: bigint | undefined): void {
     if (this.mode === 'tsc-deadline') {
-      // The first TSC value at or after the deadline: tscAtBoot + ceil(ns * hz / 10^9).
+      // The TSC's value at the deadline's nanosecond: tscAtBoot + floor(ns * hz / 10^9). The TSC
+      // counts floor(t * hz / 10^9) since boot (time 0), so it reaches this value at exactly
+      // `ns`, and (at 1 GHz or more) one nanosecond earlier it is at least one count short:
+      // never early, never late. (ceil would be one count late, a nanosecond after the deadline,
+      // when the deadline is not a whole number of counts; found by xvc fuzz.)
       const ns = deadlineNs !== undefined && this.roundDown ? (deadlineNs / 100n) * 100n : deadlineNs;
-      const value = ns === undefined ? 0n : this.tscAtBoot + (ns * this.tscHz + 999_999_999n) / 1_000_000_000n;
+      const value = ns === undefined ? 0n : this.tscAtBoot + (ns * this.tscHz) / 1_000_000_000n;
       this.driver.wrmsr(vp, IA32_TSC_DEADLINE, value === 0n && deadlineNs !== undefined ? 1n : value);
       return;
     }

@@ -18,11 +18,12 @@ export const HvCallGetVpIndexFromApicId = defineCall({
   source: 'TLFS hypercalls/HvCallGetVpIndexFromApicId.md',
   handler: (ctx) => {
     const partition = ctx.input.u64(0);
-    if (isFault(partition)) return { kind: 'intercept', fault: partition };
-    if (partition !== HV_CALL_INPUT.HV_PARTITION_ID_SELF) return status('HV_STATUS_INVALID_PARTITION_ID', ctx.reps.start);
     const vtl = ctx.input.u64(8);
+    if (isFault(partition)) return { kind: 'intercept', fault: partition };
     if (isFault(vtl)) return { kind: 'intercept', fault: vtl };
+    // The order of the TLFS Return Values table (docs/decisions.md V16 step 9): INVALID_PARAMETER, then INVALID_PARTITION_ID.
     if (vtl !== 0n) return status('HV_STATUS_INVALID_PARAMETER', ctx.reps.start);
+    if (partition !== HV_CALL_INPUT.HV_PARTITION_ID_SELF) return status('HV_STATUS_INVALID_PARTITION_ID', ctx.reps.start);
     for (let rep = ctx.reps.start; rep < ctx.reps.end; rep++) {
       const apicId = ctx.input.u32(16 + 8 * rep);
       if (isFault(apicId)) return { kind: 'intercept', fault: apicId };

@@ -40,9 +40,10 @@ export const HvCallStartVirtualProcessor = defineCall({
     if (partition !== HV_CALL_INPUT.HV_PARTITION_ID_SELF) return status('HV_STATUS_INVALID_PARTITION_ID');
     const vp = ctx.model.vps[index as number];
     if (!vp) return status('HV_STATUS_INVALID_VP_INDEX');
-    if (vtl !== 0) return status('HV_STATUS_INVALID_PARAMETER');
-    if (vp.run !== 'not-started') return status('HV_STATUS_INVALID_VP_STATE');
+    // The order of the TLFS Return Values table (docs/decisions.md V16 step 9): register value, VP state, VTL state.
     if (!canonical(rip as bigint) || !canonical(rsp as bigint)) return status('HV_STATUS_INVALID_REGISTER_VALUE');
+    if (vp.run !== 'not-started') return status('HV_STATUS_INVALID_VP_STATE');
+    if (vtl !== 0) return status('HV_STATUS_INVALID_PARAMETER');
     ctx.model.startVp(vp, { rip: rip as bigint, rsp: rsp as bigint, cr3: cr3 as bigint, via: 'HvCallStartVirtualProcessor' });
     return SUCCESS;
   },

@@ -39,7 +39,7 @@ export const HvPostDebugData = defineCall({
     if (isFault(count)) return { kind: 'intercept', fault: count };
     if (isFault(options)) return { kind: 'intercept', fault: options };
     if (count > HV_DEBUG.HV_DEBUG_MAXIMUM_DATA_SIZE || (options & ~HV_DEBUG.HV_DEBUG_POST_LOOP) !== 0) return status('HV_STATUS_INVALID_PARAMETER');
-    if (crossesPage((ctx.input.gpa ?? 0) + 8, count)) return status('HV_STATUS_INVALID_PARAMETER');
+    if (crossesPage(ctx.input.gpa ?? 0, 8 + count)) return status('HV_STATUS_INVALID_PARAMETER');
     const data = ctx.input.bytes(8, count);
     if (isFault(data)) return { kind: 'intercept', fault: data };
     // HV_DEBUG_POST_LOOP only hints that the guest will retry; the model never suspends the VP.
@@ -63,7 +63,7 @@ export const HvRetrieveDebugData = defineCall({
     if (isFault(options)) return { kind: 'intercept', fault: options };
     const known = HV_DEBUG.HV_DEBUG_RETRIEVE_LOOP | HV_DEBUG.HV_DEBUG_RETRIEVE_TEST_ACTIVITY;
     if (count > HV_DEBUG.HV_DEBUG_MAXIMUM_DATA_SIZE || (options & ~known) !== 0) return status('HV_STATUS_INVALID_PARAMETER');
-    if (crossesPage((ctx.output?.gpa ?? 0) + 8, count)) return status('HV_STATUS_INVALID_PARAMETER');
+    if (crossesPage(ctx.output?.gpa ?? 0, 8 + count)) return status('HV_STATUS_INVALID_PARAMETER');
     const session = ctx.model.debug;
     if ((options & HV_DEBUG.HV_DEBUG_RETRIEVE_TEST_ACTIVITY) !== 0 && !session.activitySinceRetrieve) return status('HV_STATUS_INACTIVE');
     // HV_DEBUG_RETRIEVE_LOOP asks to wait up to Timeout for data; the model answers at once (docs/decisions.md).

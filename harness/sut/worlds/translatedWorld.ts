@@ -8,6 +8,9 @@ import { tracedGuestView, type TraceEntry } from './trace';
 import { adapterReserveFrames, machineShape, type World, type WorldOptions } from './world';
 
 /** The root partition's ports and connections for the peer protocol (emulator/adapter/peerProtocol.ts). */
+/** Event flags of the peer SINT's sends port: one per dom0 port below this. */
+const SEND_FLAGS = 2048;
+
 export const ROOT_LAYOUT = {
   /** Root event port (and the guest's connection to it): the guest's notifications to the peer. */
   notify: 1,
@@ -68,7 +71,7 @@ export class TranslatedWorld implements World {
     v.root.createRootPort({ id: ROOT_LAYOUT.reply, kind: 'message' });
     v.root.connect(ROOT_LAYOUT.reply, ROOT_LAYOUT.reply);
     v.root.createGuestPort({ id: ROOT_LAYOUT.requests, kind: 'message', targetVp: ROOT_LAYOUT.vp, sint: ROOT_LAYOUT.sint });
-    v.root.createGuestPort({ id: ROOT_LAYOUT.sends, kind: 'event', targetVp: ROOT_LAYOUT.vp, sint: ROOT_LAYOUT.sint, baseFlag: 0, flagCount: 2048 });
+    v.root.createGuestPort({ id: ROOT_LAYOUT.sends, kind: 'event', targetVp: ROOT_LAYOUT.vp, sint: ROOT_LAYOUT.sint, baseFlag: 0, flagCount: SEND_FLAGS });
     const mem = machine.memory;
     const host: AdapterHost = {
       apiVersion: ADAPTER_API_VERSION,
@@ -148,6 +151,8 @@ export class TranslatedWorld implements World {
   }
 
   peerSend(port: number): PeerResult {
+    // A SINT has 2048 event flags (TLFS "SynIC Event Flags"); a port past them goes as a request.
+    if (!Number.isInteger(port) || port < 0 || port >= SEND_FLAGS) return this.peer({ op: 'send', port });
     const sent = this.viridian.root.signalGuest(ROOT_LAYOUT.sends, port);
     if (sent.status !== 'HV_STATUS_SUCCESS') throw new WorldError(`the root could not signal peer send on port ${port}: ${sent.status}`);
     this.viridian.deliverInterrupts(this.deliver);
