@@ -1,5 +1,5 @@
 'use strict';
-/** Jest runs the JavaScript that `tsc -b` emits into build/ (see docs/development.md). */
+/** Jest runs the JavaScript that `tsc -b` emits into build/ (npm test builds first; README "Set-up"). */
 module.exports = {
   rootDir: __dirname,
   roots: ['<rootDir>/build'],

@@ -72,7 +72,7 @@ export function failureOfXenCase(c: FuzzCase, where: Where, options: Identity): 
 
 /** A Viridian-level failure: the steps up to the violation as a world: viridian scenario, with the expectation the property demands where it names one. */
 export function failureOfViridianCase(c: ViridianFuzzCase, where: Where, options: Identity): FuzzFailure {
-  const outcome = runViridianCase(c);
+  const outcome = runViridianCase(c, options.viridianQuirks);
   const v = outcome.violation;
   const upTo = v ? v.step + 1 : c.steps.length;
   const restart = v?.property === 'restart-equivalence';
@@ -87,7 +87,9 @@ export function failureOfViridianCase(c: ViridianFuzzCase, where: Where, options
     const starts = restart ? (outcome.restarts.get(i) ?? []) : [Number((raw.rcx >> 48n) & 0xfffn)];
     starts.forEach((start, j) => {
       const last = i === upTo - 1 && j === starts.length - 1;
-      steps.push({ ...hvStep(raw, start), ...(last && v ? { expect: demanded(v, raw, outcome.outcomes.get(i)) } : {}) });
+      const step = hvStep(raw, start);
+      const hv = j > 0 && step.hv ? { ...step, hv: { ...step.hv, keep: true } } : step;
+      steps.push({ ...hv, ...(last && v ? { expect: demanded(v, raw, outcome.outcomes.get(i)) } : {}) });
     });
   }
   const hash = caseHash({ c: { ...c, steps: c.steps.slice(0, upTo) } });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { AdapterFactory, ViridianProfileName } from '../sut/index';
+import type { AdapterFactory, ViridianOptions, ViridianProfileName } from '../sut/index';
 import { hvCallName, type Fact } from '../coverage/facts';
 import { caseArbitrary, type FuzzCase } from './arbitraries/case';
 import { runCase, type CaseOutcome } from './runCase';
@@ -17,6 +17,8 @@ export type TargetOptions = {
   readonly reference: boolean;
   /** At most this many chunks per Xen-level case (default 24). */
   readonly maxChunks?: number;
+  /** Overrides of the Viridian model's behaviour, only to show in xvc's own tests that the Viridian-level properties catch a broken model. */
+  readonly viridianQuirks?: ViridianOptions['quirks'];
 };
 
 /** Called for every case a property runs. */
@@ -38,7 +40,7 @@ export function xenProperty(options: TargetOptions, observer: CaseObserver = {})
 /** The Viridian-level property: every generated case keeps the TLFS properties (harness/fuzz/viridian/properties.ts). */
 export function viridianProperty(options: TargetOptions, observer: CaseObserver = {}): fc.IPropertyWithHooks<[ViridianFuzzCase]> {
   return fc.property(viridianCaseArbitrary(options.profiles), (c) => {
-    const outcome = runViridianCase(c);
+    const outcome = runViridianCase(c, options.viridianQuirks);
     observer.onViridianCase?.(c, outcome);
     if (observer.onFact) for (const s of outcome.statuses) observer.onFact({ kind: 'viridian-call', call: hvCallName(s.call), status: s.status });
     return outcome.violation === undefined;

@@ -40,8 +40,14 @@ export class WorldPair {
   readonly translated: TranslatedWorld;
   private xenConsole = 0;
   private translatedConsole = 0;
+  private readonly bare: boolean;
 
-  constructor(options: WorldOptions = {}) {
+  /**
+   * `bare: true` runs the two worlds without observing or comparing them (steps report no
+   * differences): only to measure what the comparison costs (npm run bench).
+   */
+  constructor(options: WorldOptions & { readonly bare?: boolean } = {}) {
+    this.bare = options.bare === true;
     // The translated world derives Xen's NOW() from the TSC; below 1 GHz a tick is longer than a
     // nanosecond and NOW() could not be exact (docs/semantics.md "Why these relations").
     if (options.clock?.tscHz !== undefined && options.clock.tscHz < 1_000_000_000n) {
@@ -157,7 +163,18 @@ export class WorldPair {
     return this.finish(xen, translated, sameJson(xen, translated) ? [] : [{ field: 'peer send', relation: 'equal', xen: JSON.stringify(xen), translated: JSON.stringify(translated) }]);
   }
 
+  private drain<T>(xen: T, translated: T): PairStep<T> {
+    for (const w of [this.xen, this.translated]) {
+      w.machine.takeEvents();
+      w.machine.memory.takeDirty();
+    }
+    this.translated.takeTrace();
+    const none = new Uint8Array(0);
+    return { xen, translated, differences: [], trace: [], illFormed: [], observations: { xen: EMPTY_OBSERVATION, translated: EMPTY_OBSERVATION }, console: { xen: none, translated: none } };
+  }
+
   private finish<T>(xen: T, translated: T, extra: Difference[]): PairStep<T> {
+    if (this.bare) return this.drain(xen, translated);
     const ox = observe(this.xen);
     const ot = observe(this.translated);
     const xm = this.xen.machine;
@@ -187,6 +204,9 @@ export class WorldPair {
     return { xen, translated, differences, trace, illFormed: checkWellFormed(trace, profile), observations: { xen: ox, translated: ot }, console: { xen: xenConsole, translated: translatedConsole } };
   }
 }
+
+/** What a bare step keeps: nothing is observed; events, written frames and the trace are dropped so that memory stays flat. */
+const EMPTY_OBSERVATION: Observation = { time: 0n, vcpus: [], events: [], dirty: [], consoleSize: 0, shutdown: null };
 
 /** The profiles of the Viridian model by name (for tests that run every profile). */
 export const PAIR_PROFILES = Object.keys(VIRIDIAN_PROFILES) as (keyof typeof VIRIDIAN_PROFILES)[];

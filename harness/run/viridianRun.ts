@@ -231,9 +231,11 @@ class ViridianStepRunner {
       r8 = hv.r8 !== undefined ? evalScalar(hv.r8, this.vars) : (words[1] as bigint);
       xmm = hv.xmm ? hv.xmm.map((v) => evalScalar(v, this.vars)) : words.slice(2);
     } else {
-      mem.writeBytes(inputGpa, new Uint8Array(4096));
-      mem.writeBytes(inputGpa, input);
-      mem.writeBytes(outputGpa, new Uint8Array(4096));
+      if (!hv.keep) {
+        mem.writeBytes(inputGpa, new Uint8Array(4096));
+        mem.writeBytes(inputGpa, input);
+        mem.writeBytes(outputGpa, new Uint8Array(4096));
+      }
       rdx = hv.rdx !== undefined ? evalScalar(hv.rdx, this.vars) : BigInt(inputGpa);
       r8 = hv.r8 !== undefined ? evalScalar(hv.r8, this.vars) : BigInt(outputGpa);
       xmm = (hv.xmm ?? []).map((v) => evalScalar(v, this.vars));

@@ -36,6 +36,8 @@ export type XenRunOptions = {
   readonly onExecuted?: (index: number) => void;
   /** Called with what each Xen call exercised in the Xen world (xvc coverage). */
   readonly onFact?: (fact: Fact) => void;
+  /** Run the worlds without observing or comparing them (only to measure the comparison's cost, npm run bench). */
+  readonly bare?: boolean;
   /** Called after each step with what happened in both worlds (xvc replay). */
   readonly onStep?: (info: { readonly index: number; readonly step: Step; readonly result: { readonly xen: unknown; readonly translated: unknown }; readonly pairStep: PairStep<unknown> }) => void;
 };
@@ -69,6 +71,7 @@ export function runXenScenario(loaded: Pick<LoadedScenario, 'file' | 'scenario'>
       xen: { ...(s.xen ?? {}) },
       viridian: { profile: options.profile, ...(s.viridian ?? {}) },
       ...(options.adapter ? { adapter: options.adapter } : {}),
+      ...(options.bare ? { bare: true } : {}),
     });
   } catch (error) {
     return { ...base, status: 'error', durationMs: performance.now() - started, steps: 0, failure: infrastructure(-1, 'boot', error) };

@@ -86,6 +86,8 @@ export type Step = {
     readonly r8?: Scalar;
     readonly xmm?: readonly Scalar[];
     readonly outputBytes?: number;
+    /** Leave the input and output pages as the previous call left them (a restart of a rep call). */
+    readonly keep?: boolean;
   };
   readonly rdmsr?: Scalar;
   readonly wrmsr?: { readonly msr: Scalar; readonly value: Scalar };

@@ -3,7 +3,7 @@ import type { ViridianProfileName } from '../../sut/index';
 import type { Scenario, Step } from '../../spec/scenario';
 import { evtchnStep } from './evtchn';
 import { grantSteps } from './grants';
-import { guestSteps, peerEventSteps, timeSteps } from './guest';
+import { guestSteps, peerEventSteps, timeSteps, tlbFills } from './guest';
 import { memorySteps } from './memory';
 import { miscSteps } from './misc';
 import { mmuextSteps } from './mmuext';
@@ -40,6 +40,7 @@ const one = (a: fc.Arbitrary<Step>): fc.Arbitrary<readonly Step[]> => a.map((s) 
 export const chunk: fc.Arbitrary<readonly Step[]> = fc.oneof(
   { arbitrary: one(evtchnStep), weight: 7 },
   { arbitrary: one(guestSteps), weight: 5 },
+  { arbitrary: tlbFills, weight: 2 },
   { arbitrary: one(timeSteps), weight: 5 },
   { arbitrary: one(peerEventSteps), weight: 3 },
   { arbitrary: schedSteps, weight: 3 },
@@ -60,7 +61,7 @@ export function configArbitrary(profiles: readonly ViridianProfileName[]): fc.Ar
   return fc
     .record({
       profile: fc.constantFrom(...profiles),
-      vcpus: fc.oneof({ arbitrary: fc.constant(2), weight: 6 }, { arbitrary: fc.constantFrom(1, 3, 4), weight: 2 }, { arbitrary: fc.constantFrom(65, 66), weight: 2 }),
+      vcpus: fc.oneof({ arbitrary: fc.constant(2), weight: 5 }, { arbitrary: fc.constantFrom(1, 3, 4), weight: 2 }, { arbitrary: fc.constantFrom(65, 66), weight: 3 }),
       onlyBoot: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, { arbitrary: fc.constant(true), weight: 1 }),
       xenProfile: fc.constantFrom('xen-4.22', 'xen-4.18', 'xen-4.17'),
       guestType: fc.constantFrom('pv', 'pvhvm'),

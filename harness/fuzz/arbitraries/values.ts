@@ -29,6 +29,9 @@ export const vcpuArg = edged([0, 1, 2, 3, 63, 64, 65, 66, 127, 0xffffffff], 0, 7
 /** The vCPU a step runs on (a step on a vCPU that is not running is left out). */
 export const issuer = fc.oneof({ arbitrary: fc.constant(0), weight: 6 }, { arbitrary: fc.constantFrom(1, 2, 63, 64, 65), weight: 2 });
 
+/** The vCPU whose TLB a fill goes to: any, the ones at the 64-bit mask boundary as often as vCPU 0. */
+export const tlbVcpu = fc.constantFrom(0, 1, 64, 2, 63, 65);
+
 /** Domain ids: dom0 (the peer), the guest (1), DOMID_SELF, a domain that does not exist, DOMID_INVALID. */
 export const domid = fc.constantFrom(0x7ff0, 0, 1, 7, 0x7ff4, 0xffff);
 

@@ -1,4 +1,4 @@
-import { CALLS_BY_CODE, decodeResult, describeStatus, ViridianWorld, VIRIDIAN_WORLD_LAYOUT, viridianAbi, withRepStart, type HypercallOutcome, type HypercallRegisters, type TlbEntry } from '../../sut/index';
+import { CALLS_BY_CODE, decodeResult, describeStatus, ViridianWorld, VIRIDIAN_WORLD_LAYOUT, viridianAbi, withRepStart, type HypercallOutcome, type HypercallRegisters, type TlbEntry, type ViridianCompat, type ViridianOptions } from '../../sut/index';
 import type { RawCall, RawStep, ViridianFuzzCase } from './arbitrary';
 
 /*
@@ -43,10 +43,15 @@ const RSVD = BigInt(HV_HYPERCALL.HV_HYPERCALL_RSVD_MASK);
 const INPUT_GPA = VIRIDIAN_WORLD_LAYOUT.inputGfn * 4096;
 const OUTPUT_GPA = VIRIDIAN_WORLD_LAYOUT.outputGfn * 4096;
 
-/** Runs a case in two worlds (no rep budget, and the case's budget with restarts) and checks the properties. */
-export function runViridianCase(c: ViridianFuzzCase): ViridianCaseOutcome {
-  const whole = new ViridianWorld({ vcpus: c.vcpus, viridian: { profile: c.profile, compat: c.compat } });
-  const budgeted = new ViridianWorld({ vcpus: c.vcpus, viridian: { profile: c.profile, compat: c.compat, repsPerCall: c.repsPerCall } });
+/**
+ * Runs a case in two worlds (no rep budget, and the case's budget with restarts) and checks the
+ * properties. `quirks` overrides the model's behaviour at disagreement points, to show in
+ * xvc's own tests that a property catches a model that breaks it.
+ */
+export function runViridianCase(c: ViridianFuzzCase, quirks?: ViridianOptions['quirks']): ViridianCaseOutcome {
+  const extra = quirks ? { quirks } : {};
+  const whole = new ViridianWorld({ vcpus: c.vcpus, viridian: { profile: c.profile, compat: c.compat, ...extra } });
+  const budgeted = new ViridianWorld({ vcpus: c.vcpus, viridian: { profile: c.profile, compat: c.compat, repsPerCall: c.repsPerCall, ...extra } });
   const statuses: { call: number; status: string }[] = [];
   const restarts = new Map<number, number[]>();
   const outcomes = new Map<number, HypercallOutcome>();
@@ -68,18 +73,19 @@ export function runViridianCase(c: ViridianFuzzCase): ViridianCaseOutcome {
     restarts.set(i, b.starts);
     outcomes.set(i, a);
     if (a.kind === 'result') statuses.push({ call: Number(step.rcx & 0xffffn), status: describeStatus(a.status) });
-    const violation = checkCall(c, step, a) ?? equivalence(whole, budgeted, a, b.outcome);
+    const violation = checkCall(c.compat, step.rcx, a) ?? restartEquivalence(whole, budgeted, a, b.outcome);
     if (violation) return done({ ...violation, step: i }, i + 1);
   }
   return done(undefined, c.steps.length);
 }
 
-function checkCall(c: ViridianFuzzCase, step: RawCall, a: HypercallOutcome): Omit<ViridianViolation, 'step'> | undefined {
+/** The properties of one call's outcome without a rep budget: reserved-bits, reps-bounded, reps-complete. */
+export function checkCall(compat: ViridianCompat, rcx: bigint, a: HypercallOutcome): Omit<ViridianViolation, 'step'> | undefined {
   if (a.kind !== 'result') return undefined;
   const { repsCompleted } = decodeResult(a.value);
-  const repCount = Number((step.rcx >> 32n) & 0xfffn);
-  const definition = CALLS_BY_CODE.get(Number(step.rcx & 0xffffn));
-  if ((step.rcx & RSVD) !== 0n && c.compat !== 'xen' && a.status !== HV_STATUS.HV_STATUS_ACCESS_DENIED && a.status !== HV_STATUS.HV_STATUS_INVALID_HYPERCALL_INPUT) {
+  const repCount = Number((rcx >> 32n) & 0xfffn);
+  const definition = CALLS_BY_CODE.get(Number(rcx & 0xffffn));
+  if ((rcx & RSVD) !== 0n && compat !== 'xen' && a.status !== HV_STATUS.HV_STATUS_ACCESS_DENIED && a.status !== HV_STATUS.HV_STATUS_INVALID_HYPERCALL_INPUT) {
     return { property: 'reserved-bits', expected: 'HV_STATUS_INVALID_HYPERCALL_INPUT (or HV_STATUS_ACCESS_DENIED)', actual: describeStatus(a.status) };
   }
   if (repsCompleted > repCount) return { property: 'reps-bounded', expected: `reps completed <= ${repCount}`, actual: String(repsCompleted) };
@@ -90,7 +96,8 @@ function checkCall(c: ViridianFuzzCase, step: RawCall, a: HypercallOutcome): Omi
   return undefined;
 }
 
-function equivalence(whole: ViridianWorld, budgeted: ViridianWorld, a: HypercallOutcome, b: HypercallOutcome): Omit<ViridianViolation, 'step'> | undefined {
+/** restart-equivalence: the same outcome, TLBs and output page in the world without a budget and the restarted one. */
+export function restartEquivalence(whole: ViridianWorld, budgeted: ViridianWorld, a: HypercallOutcome, b: HypercallOutcome): Omit<ViridianViolation, 'step'> | undefined {
   const text = (o: HypercallOutcome): string => (o.kind === 'result' ? `${describeStatus(o.status)}, ${decodeResult(o.value).repsCompleted} reps` : o.kind === 'fault' ? `#${o.vector}` : o.kind);
   if (text(a) !== text(b)) return { property: 'restart-equivalence', expected: text(a), actual: text(b) };
   const tlbs = (w: ViridianWorld): string => JSON.stringify(w.machine.vcpus.map((v) => v.tlb.snapshot().map((e: TlbEntry) => `${e.space}:${e.va}:${e.global}`)));
@@ -100,8 +107,8 @@ function equivalence(whole: ViridianWorld, budgeted: ViridianWorld, a: Hypercall
   return undefined;
 }
 
-/** Places the input and makes the call on `step.vp`. */
-function issue(world: ViridianWorld, step: RawCall, rcx: bigint): HypercallOutcome {
+/** Places the input and makes the call on `step.vp` (a restart keeps the pages as the previous call left them). */
+function issue(world: ViridianWorld, step: RawCall, rcx: bigint, restart = false): HypercallOutcome {
   const fast = (rcx & BigInt(HV_HYPERCALL.HV_HYPERCALL_FAST_BIT)) !== 0n;
   const mem = world.machine.memory;
   const words = [...step.words];
@@ -110,11 +117,13 @@ function issue(world: ViridianWorld, step: RawCall, rcx: bigint): HypercallOutco
   }
   // As the scenario runner does (harness/run/viridianRun.ts): both pages zeroed, the input at the
   // start of the input page, RDX and R8 at the chosen offsets or addresses.
-  mem.writeBytes(INPUT_GPA, new Uint8Array(8192));
-  const bytes = new Uint8Array(words.length * 8);
-  const view = new DataView(bytes.buffer);
-  words.forEach((w, i) => view.setBigUint64(8 * i, w, true));
-  mem.writeBytes(INPUT_GPA, bytes);
+  if (!restart) {
+    mem.writeBytes(INPUT_GPA, new Uint8Array(8192));
+    const bytes = new Uint8Array(words.length * 8);
+    const view = new DataView(bytes.buffer);
+    words.forEach((w, i) => view.setBigUint64(8 * i, w, true));
+    mem.writeBytes(INPUT_GPA, bytes);
+  }
   const rdx = step.input.at === 'page' ? BigInt(INPUT_GPA + step.input.offset) : step.input.gpa;
   const r8 = step.output.at === 'page' ? BigInt(OUTPUT_GPA + step.output.offset) : step.output.gpa;
   return world.model.hypercall(step.vp, { rcx, rdx, r8, xmm: [] });
@@ -130,7 +139,7 @@ function restarted(world: ViridianWorld, step: RawCall): { outcome: HypercallOut
     const completed = decodeResult(outcome.value).repsCompleted;
     if (completed >= repCount || !CALLS_BY_CODE.get(Number(step.rcx & 0xffffn))?.shape.rep) break;
     starts.push(completed);
-    outcome = issue(world, step, withRepStart(step.rcx, completed));
+    outcome = issue(world, step, withRepStart(step.rcx, completed), true);
   }
   return { outcome, starts };
 }

@@ -1,0 +1,135 @@
+import fc from 'fast-check';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { VIRIDIAN_PROFILE_NAMES } from '../sut/index';
+import { DEFAULT_SCENARIO_PATHS, PACKAGE_ROOT } from '../paths';
+import { loadCorpus } from '../spec/load';
+import { executeRun, planRuns } from '../run/runner';
+import { runXenScenario } from '../run/xenRun';
+import { caseArbitrary, caseScenario, stepsOf, type FuzzCase } from '../fuzz/arbitraries/case';
+import { runCampaign } from '../fuzz/campaign';
+import { runCase } from '../fuzz/runCase';
+import { writeFileAtomic } from '../report/files';
+import { toJson } from '../report/summary';
+
+/*
+ * npm run bench: the figures the issues ask for, measured on this machine.
+ * - corpus: the built-in corpus against the reference adapter, every profile each scenario names
+ *   (runs per second, and the whole run's time), and the same Xen-level runs "bare": both worlds
+ *   executing the steps with no observation, comparison or well-formedness check;
+ * - fuzz: differential fuzz steps per second (generation, both worlds, comparison, shrinking
+ *   bookkeeping: the campaign loop) against the bare steps per second of the same kind of cases
+ *   generated beforehand; the ratio is what the fuzz loop costs over bare execution;
+ * - memory: the heap after a full GC and the peak RSS of a campaign of N cases and of 10 N.
+ * Speed is reported, never asserted: the test suite does not time anything.
+ */
+
+type Figure = { readonly what: string; readonly value: number; readonly unit: string };
+
+function timed<T>(fn: () => T): { value: T; ms: number } {
+  const t0 = performance.now();
+  const value = fn();
+  return { value, ms: performance.now() - t0 };
+}
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+function corpusFigures(): Figure[] {
+  const corpus = loadCorpus(DEFAULT_SCENARIO_PATHS);
+  const plan = planRuns(corpus.scenarios);
+  // Warm up the JIT on a tenth of the corpus first.
+  for (const run of plan.slice(0, Math.ceil(plan.length / 10))) executeRun(run, { reference: true });
+  const full = timed(() => plan.map((run) => executeRun(run, { reference: true })));
+  const steps = full.value.reduce((a, r) => a + r.steps, 0);
+  const xen = plan.filter((r) => (r.loaded.scenario.world ?? 'xen') === 'xen');
+  const differential = timed(() => xen.map((run) => runXenScenario(run.loaded, { profile: run.profile, reference: true })));
+  const bare = timed(() => xen.map((run) => runXenScenario(run.loaded, { profile: run.profile, reference: true, bare: true })));
+  const failed = full.value.filter((r) => r.status !== 'passed').length;
+  return [
+    { what: `corpus: scenarios (${failed} not passing)`, value: corpus.scenarios.length, unit: 'scenarios' },
+    { what: 'corpus: runs (scenario x profile)', value: plan.length, unit: 'runs' },
+    { what: 'corpus: whole run, reference adapter', value: full.ms / 1000, unit: 's' },
+    { what: 'corpus: runs per second', value: plan.length / (full.ms / 1000), unit: 'runs/s' },
+    { what: 'corpus: steps per second', value: steps / (full.ms / 1000), unit: 'steps/s' },
+    { what: 'corpus, Xen-level runs: differential', value: differential.ms / 1000, unit: 's' },
+    { what: 'corpus, Xen-level runs: bare (no observation, comparison or checks)', value: bare.ms / 1000, unit: 's' },
+    { what: 'corpus, Xen-level runs: differential / bare', value: differential.ms / bare.ms, unit: 'x' },
+  ];
+}
+
+function fuzzFigures(cases: number, seed: number): Figure[] {
+  const profiles = VIRIDIAN_PROFILE_NAMES;
+  const generated = fc.sample(caseArbitrary({ profiles }), { numRuns: cases, seed });
+  // Warm-up.
+  for (const c of generated.slice(0, 20)) runCase(c, { reference: true });
+  const bareSteps = (cs: readonly FuzzCase[]): number => {
+    let n = 0;
+    for (const c of cs) {
+      const steps = stepsOf(c);
+      runXenScenario({ file: '<bench>', scenario: caseScenario(c, steps, { id: 'bench', title: 'bench', refs: ['bench'] }) }, { profile: c.config.profile, reference: true, skipUnrunnable: true, bare: true, onExecuted: () => void n++ });
+    }
+    return n;
+  };
+  // Bare before and after the compared run, the faster kept: the JIT's state favours neither.
+  const bare1 = timed(() => bareSteps(generated));
+  const compared = timed(() => generated.reduce((a, c) => a + runCase(c, { reference: true }).executed.length, 0));
+  const bare2 = timed(() => bareSteps(generated));
+  const bare = bare1.ms <= bare2.ms ? bare1 : bare2;
+  const campaign = timed(() => runCampaign({ seed, targets: ['xen'], runs: cases, profiles, reference: true, adapterName: 'reference' }));
+  const viridian = timed(() => runCampaign({ seed, targets: ['viridian'], runs: cases, profiles, reference: true, adapterName: 'reference' }));
+  const bareRate = bare.value / (bare.ms / 1000);
+  const fuzzRate = campaign.value.steps / (campaign.ms / 1000);
+  return [
+    { what: `fuzz: Xen-level cases (seed ${seed})`, value: cases, unit: 'cases' },
+    { what: 'fuzz: bare steps per second (both worlds, no generation or comparison)', value: bareRate, unit: 'steps/s' },
+    { what: 'fuzz: differential steps per second without generation', value: compared.value / (compared.ms / 1000), unit: 'steps/s' },
+    { what: 'fuzz: differential fuzz steps per second (the campaign loop)', value: fuzzRate, unit: 'steps/s' },
+    { what: 'fuzz: cost of the fuzz loop over bare execution', value: bareRate / fuzzRate, unit: 'x' },
+    { what: 'fuzz: Viridian-level steps per second (two worlds, restarts, properties)', value: viridian.value.steps / (viridian.ms / 1000), unit: 'steps/s' },
+  ];
+}
+
+function memoryFigures(cases: number, seed: number): Figure[] {
+  const run = (n: number): { heap: number; rss: number } => {
+    gc();
+    let rss = process.memoryUsage().rss;
+    runCampaign({ seed, targets: ['xen', 'viridian'], runs: n, profiles: VIRIDIAN_PROFILE_NAMES, reference: true, adapterName: 'reference', onProgress: (p) => {
+      if ((p.cases.xen + p.cases.viridian) % 25 === 0) rss = Math.max(rss, process.memoryUsage().rss);
+    } });
+    gc();
+    return { heap: process.memoryUsage().heapUsed, rss };
+  };
+  const small = run(cases);
+  const large = run(cases * 10);
+  const mb = (b: number): number => b / 2 ** 20;
+  return [
+    { what: `memory: heap after GC, campaign of ${cases} cases per target`, value: mb(small.heap), unit: 'MiB' },
+    { what: `memory: heap after GC, campaign of ${cases * 10} cases per target`, value: mb(large.heap), unit: 'MiB' },
+    { what: `memory: peak RSS, ${cases} cases`, value: mb(small.rss), unit: 'MiB' },
+    { what: `memory: peak RSS, ${cases * 10} cases`, value: mb(large.rss), unit: 'MiB' },
+  ];
+}
+
+function main(): void {
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { cases: { type: 'string' }, seed: { type: 'string' }, only: { type: 'string' } }, strict: true });
+  const cases = Number(values.cases ?? 300);
+  const seed = Number(values.seed ?? 1);
+  if ((globalThis as { gc?: unknown }).gc === undefined) process.stderr.write('bench: run with node --expose-gc for the heap figures (npm run bench does)\n');
+  const sections: Record<string, () => Figure[]> = { corpus: corpusFigures, fuzz: () => fuzzFigures(cases, seed), memory: () => memoryFigures(Math.max(20, Math.round(cases / 3)), seed) };
+  const figures: Figure[] = [];
+  for (const [name, fn] of Object.entries(sections)) {
+    if (values.only !== undefined && values.only !== name) continue;
+    for (const f of fn()) {
+      figures.push(f);
+      process.stdout.write(`${f.what.padEnd(78)} ${f.value.toFixed(f.value < 10 ? 2 : 0).padStart(10)} ${f.unit}\n`);
+    }
+  }
+  const machine = { node: process.version, cpus: (require('node:os') as typeof import('node:os')).cpus().length, platform: process.platform };
+  const out = path.join(PACKAGE_ROOT, 'reports', 'bench.json');
+  writeFileAtomic(out, toJson({ date: new Date().toISOString(), machine, cases, seed, figures }));
+  process.stdout.write(`written: ${path.relative(process.cwd(), out)}\n`);
+}
+
+main();
