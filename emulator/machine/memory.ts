@@ -31,10 +31,19 @@ export type Frame = {
   readonly holders: { readonly memory: GuestMemory; readonly gfn: number }[];
 };
 
+/** Frames carved from one buffer: one allocation for many frames (a slab lives as long as any of its frames). */
+const FRAMES_PER_SLAB = 16;
+let slab: ArrayBuffer | undefined;
+let slabNext = FRAMES_PER_SLAB;
+
 /** Creates a zero-filled frame. */
 export function newFrame(): Frame {
-  const buffer = new ArrayBuffer(PAGE_SIZE);
-  return { view: new DataView(buffer), bytes: new Uint8Array(buffer), holders: [] };
+  if (slabNext === FRAMES_PER_SLAB || slab === undefined) {
+    slab = new ArrayBuffer(PAGE_SIZE * FRAMES_PER_SLAB);
+    slabNext = 0;
+  }
+  const offset = PAGE_SIZE * slabNext++;
+  return { view: new DataView(slab, offset, PAGE_SIZE), bytes: new Uint8Array(slab, offset, PAGE_SIZE), holders: [] };
 }
 
 /** Writes bytes straight into a frame (a hypervisor copy) and marks every place it is visible dirty. */
@@ -237,6 +246,7 @@ export class GuestMemory {
 
   /** Writes one byte. */
   write8(gpa: number, value: number): MemoryFault | undefined {
+    if ((value & 0xff) === 0) return this.writeZero(gpa, 1);
     const view = this.writeView(gpa);
     if (isFault(view)) return view;
     view.setUint8(gpa & (PAGE_SIZE - 1), value);
@@ -246,6 +256,7 @@ export class GuestMemory {
   /** Writes a little-endian 16-bit value. */
   write16(gpa: number, value: number): MemoryFault | undefined {
     if ((gpa & (PAGE_SIZE - 1)) > PAGE_SIZE - 2) return this.writeSlow(gpa, BigInt(value), 2);
+    if ((value & 0xffff) === 0) return this.writeZero(gpa, 2);
     const view = this.writeView(gpa);
     if (isFault(view)) return view;
     view.setUint16(gpa & (PAGE_SIZE - 1), value, true);
@@ -255,6 +266,7 @@ export class GuestMemory {
   /** Writes a little-endian 32-bit value. */
   write32(gpa: number, value: number): MemoryFault | undefined {
     if ((gpa & (PAGE_SIZE - 1)) > PAGE_SIZE - 4) return this.writeSlow(gpa, BigInt(value >>> 0), 4);
+    if (value >>> 0 === 0) return this.writeZero(gpa, 4);
     const view = this.writeView(gpa);
     if (isFault(view)) return view;
     view.setUint32(gpa & (PAGE_SIZE - 1), value >>> 0, true);
@@ -264,6 +276,7 @@ export class GuestMemory {
   /** Writes a little-endian 64-bit value (taken modulo 2^64). */
   write64(gpa: number, value: bigint): MemoryFault | undefined {
     if ((gpa & (PAGE_SIZE - 1)) > PAGE_SIZE - 8) return this.writeSlow(gpa, BigInt.asUintN(64, value), 8);
+    if (BigInt.asUintN(64, value) === 0n) return this.writeZero(gpa, 8);
     const view = this.writeView(gpa);
     if (isFault(view)) return view;
     view.setBigUint64(gpa & (PAGE_SIZE - 1), BigInt.asUintN(64, value), true);
@@ -297,8 +310,7 @@ export class GuestMemory {
       const gfn = Math.floor(addr / PAGE_SIZE);
       const offset = addr & (PAGE_SIZE - 1);
       const chunk = Math.min(data.length - done, PAGE_SIZE - offset);
-      const frame = this.writableFrame(gfn);
-      frame.bytes.set(data.subarray(done, done + chunk), offset);
+      this.writeChunk(gfn, offset, data.subarray(done, done + chunk));
       done += chunk;
     }
     return undefined;
@@ -317,7 +329,7 @@ export class GuestMemory {
       if (fault) return fault;
       const offset = addr & (PAGE_SIZE - 1);
       const chunk = Math.min(data.length - done, PAGE_SIZE - offset);
-      this.writableFrame(gfn as number).bytes.set(data.subarray(done, done + chunk), offset);
+      this.writeChunk(gfn as number, offset, data.subarray(done, done + chunk));
       done += chunk;
     }
     return undefined;
@@ -379,6 +391,35 @@ export class GuestMemory {
     if (!frame) return;
     removeHolder(frame, this, gfn);
     this.frames.delete(gfn);
+  }
+
+  /**
+   * Zeros written to a frame that has no storage yet change nothing a read can see (it reads as
+   * zeros): the frame is marked written and not materialised, which keeps the zeroing of pages
+   * (SynIC pages, hypercall parameter pages, scratch buffers) from allocating them.
+   */
+  private bare(gfn: number): boolean {
+    return !this.overlays.has(gfn) && !this.frames.has(gfn);
+  }
+
+  private writeZero(gpa: number, len: number): MemoryFault | undefined {
+    const gfn = frameIndex(gpa);
+    const fault = gfn === undefined ? outside(gpa, 'write') : this.checkFrame(gfn, 'write', gpa);
+    if (fault) return fault;
+    if (this.bare(gfn as number)) {
+      this.dirty.add(gfn as number);
+      return undefined;
+    }
+    this.writableFrame(gfn as number).bytes.fill(0, gpa & (PAGE_SIZE - 1), (gpa & (PAGE_SIZE - 1)) + len);
+    return undefined;
+  }
+
+  private writeChunk(gfn: number, offset: number, data: Uint8Array): void {
+    if (this.bare(gfn) && data.every((b) => b === 0)) {
+      this.dirty.add(gfn);
+      return;
+    }
+    this.writableFrame(gfn).bytes.set(data, offset);
   }
 
   private writableFrame(gfn: number): Frame {

@@ -22,6 +22,18 @@ export type VpStartContext = { readonly rip: bigint; readonly rsp: bigint; reado
 /** An overlay page the hypervisor owns (SIM, SIEF) and where it is mapped, if it is. */
 export type OverlayPage = { readonly frame: Frame; mappedAt: number | undefined };
 
+/** An overlay page whose storage is made when first used (most VPs never enable their SynIC pages). */
+export function lazyOverlay(): OverlayPage {
+  let frame: Frame | undefined;
+  return {
+    get frame(): Frame {
+      frame ??= newFrame();
+      return frame;
+    },
+    mappedAt: undefined,
+  };
+}
+
 /**
  * One virtual processor of the partition: its SynIC registers and pages, its synthetic timers,
  * the in-service part of its local APIC (the pending part is the machine vCPU's IRR), and its
@@ -41,8 +53,8 @@ export class ViridianVp {
   readonly sints: bigint[] = Array.from({ length: HV_SYNIC.HV_SYNIC_SINT_COUNT }, () => BigInt(HV_SYNIC.HV_SYNIC_SINT_MASKED));
   /** Messages waiting for their SIM slot, per SINT, oldest first. */
   readonly queues: QueuedMessage[][] = Array.from({ length: HV_SYNIC.HV_SYNIC_SINT_COUNT }, () => []);
-  readonly sim: OverlayPage = { frame: newFrame(), mappedAt: undefined };
-  readonly sief: OverlayPage = { frame: newFrame(), mappedAt: undefined };
+  readonly sim: OverlayPage = lazyOverlay();
+  readonly sief: OverlayPage = lazyOverlay();
   readonly timers: SyntheticTimer[] = [];
   /** The architectural local APIC timer (TSC-deadline mode). */
   readonly apicTimer = new ApicTimer();

@@ -1,4 +1,7 @@
 import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { VIRIDIAN_PROFILE_NAMES } from '../sut/index';
@@ -21,7 +24,10 @@ import { toJson } from '../report/summary';
  *   bookkeeping: the campaign loop) against the bare steps per second of the same kind of cases
  *   generated beforehand; the ratio is what the fuzz loop costs over bare execution;
  * - memory: the heap after a full GC and the peak RSS of a campaign of N cases and of 10 N.
- * Speed is reported, never asserted: the test suite does not time anything.
+ * - the whole `xvc run` of the corpus as a user starts it (a new process: start-up, loading,
+ *   running, reports), by wall clock.
+ * It prints one JSON object on stdout (and a readable table on stderr) and keeps it in
+ * reports/bench.json. Speed is reported, never asserted: the test suite times nothing.
  */
 
 type Figure = { readonly what: string; readonly value: number; readonly unit: string };
@@ -57,6 +63,22 @@ function corpusFigures(): Figure[] {
     { what: 'corpus, Xen-level runs: bare (no observation, comparison or checks)', value: bare.ms / 1000, unit: 's' },
     { what: 'corpus, Xen-level runs: differential / bare', value: differential.ms / bare.ms, unit: 'x' },
   ];
+}
+
+function wholeRunFigures(): Figure[] {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'xvc-bench-'));
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, 'bin/xvc.js'), 'run', '--quiet', '--out', out], { encoding: 'utf8' });
+      times.push(performance.now() - t0);
+      if (r.status !== 0) throw new Error(`xvc run exited ${String(r.status)}: ${r.stdout}${r.stderr}`);
+    }
+    return [{ what: 'xvc run (new process: start-up, corpus, reports), best of 3', value: Math.min(...times) / 1000, unit: 's' }];
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
 }
 
 function fuzzFigures(cases: number, seed: number): Figure[] {
@@ -117,19 +139,19 @@ function main(): void {
   const cases = Number(values.cases ?? 300);
   const seed = Number(values.seed ?? 1);
   if ((globalThis as { gc?: unknown }).gc === undefined) process.stderr.write('bench: run with node --expose-gc for the heap figures (npm run bench does)\n');
-  const sections: Record<string, () => Figure[]> = { corpus: corpusFigures, fuzz: () => fuzzFigures(cases, seed), memory: () => memoryFigures(Math.max(20, Math.round(cases / 3)), seed) };
+  const sections: Record<string, () => Figure[]> = { corpus: corpusFigures, run: wholeRunFigures, fuzz: () => fuzzFigures(cases, seed), memory: () => memoryFigures(Math.max(20, Math.round(cases / 3)), seed) };
   const figures: Figure[] = [];
   for (const [name, fn] of Object.entries(sections)) {
     if (values.only !== undefined && values.only !== name) continue;
     for (const f of fn()) {
-      figures.push(f);
-      process.stdout.write(`${f.what.padEnd(78)} ${f.value.toFixed(f.value < 10 ? 2 : 0).padStart(10)} ${f.unit}\n`);
+      figures.push({ ...f, value: Number(f.value.toPrecision(4)) });
+      process.stderr.write(`${f.what.padEnd(78)} ${f.value.toFixed(f.value < 10 ? 2 : 0).padStart(10)} ${f.unit}\n`);
     }
   }
-  const machine = { node: process.version, cpus: (require('node:os') as typeof import('node:os')).cpus().length, platform: process.platform };
-  const out = path.join(PACKAGE_ROOT, 'reports', 'bench.json');
-  writeFileAtomic(out, toJson({ date: new Date().toISOString(), machine, cases, seed, figures }));
-  process.stdout.write(`written: ${path.relative(process.cwd(), out)}\n`);
+  const machine = { node: process.version, cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', loadAverage: os.loadavg()[0], platform: process.platform };
+  const report = toJson({ date: new Date().toISOString(), machine, cases, seed, figures });
+  writeFileAtomic(path.join(PACKAGE_ROOT, 'reports', 'bench.json'), report);
+  process.stdout.write(report);
 }
 
 main();

@@ -3,12 +3,13 @@ import { abiCommand } from './abi';
 import { coverageCommand } from './coverage';
 import { fuzzCommand } from './fuzz';
 import { replayCommand } from './replay';
+import { reportCommand } from './report';
 import { runCommand } from './run';
 import { validateCommand } from './validate';
 import { EXIT, UsageError, type Command, type CommandIo } from './command';
 
 /** The sub-commands, in help order. */
-export const COMMANDS: readonly Command[] = [runCommand, fuzzCommand, validateCommand, replayCommand, coverageCommand, abiCommand];
+export const COMMANDS: readonly Command[] = [runCommand, fuzzCommand, validateCommand, replayCommand, coverageCommand, reportCommand, abiCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { describeXenReturn, type MachineEvent, type TraceEntry, type XenCallResult } from '../sut/index';
+import { describeEvents, describeResult, describeTrace } from '../report/describe';
 import type { PairStep } from '../oracle/pair';
 import { formatDiagnostic } from '../spec/diagnostics';
 import { loadScenarioFile } from '../spec/load';
@@ -16,62 +16,6 @@ import { scenarioProfiles } from '../run/runner';
 import type { ScenarioResult } from '../run/result';
 import { chooseAdapter, profileOf, type AdapterChoice } from './run';
 import { EXIT, UsageError, type Command, type CommandIo } from './command';
-
-function describeResult(r: unknown): string {
-  if (typeof r === 'object' && r !== null && 'kind' in r) {
-    const x = r as XenCallResult;
-    if (x.kind === 'returned') return describeXenReturn(x.value);
-    if (x.kind === 'blocked') return 'blocked';
-    if (x.kind === 'unimplemented') return `unimplemented (${x.reason})`;
-  }
-  return JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'none';
-}
-
-function describeEvents(events: readonly MachineEvent[]): string {
-  return (
-    events
-      .map((e) => {
-        switch (e.kind) {
-          case 'upcall':
-            return `upcall v${e.vcpu} @${e.time}`;
-          case 'resumed':
-            return `resumed v${e.vcpu} ${e.value} @${e.time}`;
-          case 'shutdown':
-            return `shutdown ${e.reason} @${e.time}`;
-          case 'vcpu-state':
-            return `v${e.vcpu} ${e.from}->${e.to} @${e.time}`;
-          default:
-            return e satisfies never;
-        }
-      })
-      .join(', ') || 'none'
-  );
-}
-
-function describeTrace(trace: readonly TraceEntry[]): string[] {
-  return trace.map((t) => {
-    switch (t.kind) {
-      case 'hypercall':
-        return `VP${t.vp} @${t.time} ${t.call}${t.fast ? ' (fast)' : ''}${t.repCount ? ` reps ${t.repStart}..${t.repCount}` : ''}${t.varHeadSize ? ` varhead ${t.varHeadSize}` : ''} -> ${t.result}${t.repsCompleted !== undefined && t.repCount ? ` (${t.repsCompleted} done)` : ''}`;
-      case 'rdmsr':
-      case 'wrmsr':
-        return `VP${t.vp} @${t.time} ${t.kind.toUpperCase()} ${t.msr}${t.kind === 'wrmsr' ? ` <- ${t.value}` : ` = ${t.value}`}${t.fault ? ' #GP' : ''}`;
-      case 'halt':
-        return `VP${t.vp} @${t.time} HLT (${t.interruptsEnabled ? 'IF=1' : 'IF=0'}) -> ${t.result}`;
-      case 'icr':
-        return `VP${t.vp} @${t.time} ICR <- ${t.value}`;
-      case 'interrupt':
-        return `VP${t.vp} @${t.time} interrupt 0x${t.vector.toString(16)}`;
-      case 'eoi':
-      case 'invlpg':
-      case 'cr3':
-      case 'flush-global':
-        return `VP${t.vp} @${t.time} ${t.kind}${t.value ? ` ${t.value}` : ''}`;
-      default:
-        return t satisfies never;
-    }
-  });
-}
 
 function stepLabel(step: Step, index: number): string {
   const action = actionOf(step);

@@ -1,6 +1,8 @@
 import type { Diagnostic } from '../spec/diagnostics';
+import type { KnownFailure } from '../run/expectations';
 import type { ScenarioResult } from '../run/result';
 import type { Totals } from '../run/runner';
+import { exitCodeOfRecord, recordTotals, type FuzzSummary, type Gating, type RunRecord, type RunResult } from './record';
 
 /** The version of summary.json's format; a change that breaks readers raises it. */
 export const SUMMARY_FORMAT_VERSION = 1;
@@ -21,13 +23,47 @@ export type Summary = {
   readonly profiles: readonly string[];
   /** Seed of the run's randomness (fuzzing); null for a plain corpus run, which uses none. */
   readonly seed: string | null;
-  readonly totals: Totals & { readonly invalidScenarios: number };
+  readonly totals: Totals & { readonly invalidScenarios: number; readonly regressions: number; readonly expiredExpectations: number };
   readonly exitCode: number;
   /** Set when the run was stopped before it finished (Ctrl-C, SIGTERM). */
   readonly interrupted: boolean;
-  readonly results: readonly (ScenarioResult & { readonly replay: string })[];
+  /** This run's shard of the plan (--shard I/N), or null. */
+  readonly shard: { readonly index: number; readonly count: number } | null;
+  readonly results: readonly RunResult[];
   readonly diagnostics: readonly Diagnostic[];
+  /** Known-failure entries past their expiry date (each fails the run). */
+  readonly expiredExpectations: readonly KnownFailure[];
+  /** The comparison with --baseline: regressions, fixes, new scenarios; null without one. */
+  readonly baseline: Gating | null;
+  /** The run's fuzz campaign (xvc run --fuzz), or null. */
+  readonly fuzz: FuzzSummary | null;
 };
+
+/** summary.json of a run. */
+export function summaryOf(record: RunRecord): Summary {
+  const m = record.meta;
+  return {
+    formatVersion: SUMMARY_FORMAT_VERSION,
+    tool: m.tool,
+    runId: m.runId,
+    startedAt: m.startedAt,
+    finishedAt: m.finishedAt,
+    durationMs: m.durationMs,
+    command: m.command,
+    adapter: m.adapter,
+    profiles: m.profiles,
+    seed: m.seed,
+    totals: recordTotals(record),
+    exitCode: exitCodeOfRecord(record),
+    interrupted: m.interrupted,
+    shard: m.shard,
+    results: record.results,
+    diagnostics: record.diagnostics,
+    expiredExpectations: record.expired,
+    baseline: record.gating,
+    fuzz: record.fuzz,
+  };
+}
 
 /** The command that replays one result step by step. */
 export function replayCommand(result: Pick<ScenarioResult, 'file' | 'profile'>, adapterSource: string): string {

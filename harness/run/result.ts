@@ -27,6 +27,23 @@ export type StepFailure = {
   readonly message: string;
   /** What the adapter did during the failing step. */
   readonly trace?: readonly TraceEntry[];
+  /** Each world's observation after the failing step (JSON-safe), for reports. */
+  readonly observations?: { readonly xen: unknown; readonly translated: unknown };
+};
+
+/** One step of a run as the reports show it (with the run's `log` option). */
+export type StepLog = {
+  readonly index: number;
+  readonly title: string;
+  readonly status: 'passed' | 'failed' | 'error';
+  readonly durationMs: number;
+  /** What the step returned in each world (Xen-level), as text. */
+  readonly xen?: string;
+  readonly translated?: string;
+  /** What the step returned (Viridian-level), or the error a step threw. */
+  readonly result?: string;
+  /** The adapter's Viridian operations during the step, one line each. */
+  readonly viridian: readonly string[];
 };
 
 /** One scenario in one profile. */
@@ -45,6 +62,12 @@ export type ScenarioResult = {
   readonly failure?: StepFailure;
   /** Listed in the expectations file as a known failure, with its reason. */
   readonly known?: string;
+  /** The steps that ran (with the `log` option). */
+  readonly stepLog?: readonly StepLog[];
+  /** Viridian operations the adapter made (all of them checked for well-formedness). */
+  readonly viridianOps?: number;
+  /** The Xen sub-ops ("event_channel_op EVTCHNOP_send") and Viridian calls ("viridian HVCALL_SIGNAL_EVENT") the run exercised, sorted. */
+  readonly exercised?: readonly string[];
 };
 
 /**

@@ -45,16 +45,25 @@ export type ExecuteOptions = {
   /** Whether the adapter is the reference adapter. */
   readonly reference: boolean;
   readonly expectations?: Expectations;
+  /** Keep each run's step log and the sub-ops it exercised (for the reports). */
+  readonly log?: boolean;
 };
 
 /** Runs one planned run and marks it when the expectations file lists it. */
 export function executeRun(run: PlannedRun, options: ExecuteOptions): ScenarioResult {
+  const exercised = new Set<string>();
+  const onFact = options.onFact || options.log ? (f: Fact): void => {
+    options.onFact?.(f);
+    if (options.log && f.kind === 'xen') exercised.add(`${f.hypercall} ${f.subop || '-'}`);
+    else if (options.log && f.kind === 'viridian-call') exercised.add(`viridian ${f.call}`);
+  } : undefined;
   const result =
     (run.loaded.scenario.world ?? 'xen') === 'viridian'
-      ? runViridianScenario(run.loaded, run.profile, undefined, options.onFact)
-      : runXenScenario(run.loaded, { profile: run.profile, reference: options.reference, ...(options.adapter ? { adapter: options.adapter } : {}), ...(options.onFact ? { onFact: options.onFact } : {}) });
+      ? runViridianScenario(run.loaded, run.profile, undefined, onFact, options.log === true)
+      : runXenScenario(run.loaded, { profile: run.profile, reference: options.reference, ...(options.adapter ? { adapter: options.adapter } : {}), ...(onFact ? { onFact } : {}), ...(options.log ? { log: true } : {}) });
   const known = knownFailure(options.expectations, result.id, result.profile);
-  return known ? { ...result, known: known.reason } : result;
+  const withFacts = options.log ? { ...result, exercised: [...exercised].sort() } : result;
+  return known ? { ...withFacts, known: known.reason } : withFacts;
 }
 
 /** Totals of a run. */

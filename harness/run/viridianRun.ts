@@ -6,7 +6,8 @@ import { HV_CALLS } from '../spec/symbols';
 import { evalDuration, evalScalar } from '../spec/values';
 import { bufferBytes, storeBytes } from './buffers';
 import { checkCommon, type Check } from './checks';
-import { forwardTime, ScenarioError, type ScenarioResult, type StepFailure } from './result';
+import { forwardTime, ScenarioError, type ScenarioResult, type StepFailure, type StepLog } from './result';
+import { describeResult, stepTitle } from '../report/describe';
 import { hvCallName, type Fact } from '../coverage/facts';
 
 /** Thrown inside a run when a check fails. */
@@ -22,7 +23,7 @@ class Failed extends Error {
  * Runs a world: viridian scenario (specs/viridian/) against the Viridian model of one profile:
  * the scenario is the enlightened guest; its expectations are the checks.
  */
-export function runViridianScenario(loaded: Pick<LoadedScenario, 'file' | 'scenario'>, profile: ViridianProfileName, onStep?: ViridianStepHook, onFact?: (fact: Fact) => void): ScenarioResult {
+export function runViridianScenario(loaded: Pick<LoadedScenario, 'file' | 'scenario'>, profile: ViridianProfileName, onStep?: ViridianStepHook, onFact?: (fact: Fact) => void, log = false): ScenarioResult {
   const s = loaded.scenario;
   const started = performance.now();
   const base = { id: s.id, title: s.title, file: loaded.file, profile, world: 'viridian' as const, tags: s.tags ?? [], refs: s.refs };
@@ -33,17 +34,29 @@ export function runViridianScenario(loaded: Pick<LoadedScenario, 'file' | 'scena
     ...(s.setup?.hypercalls !== undefined ? { hypercalls: s.setup.hypercalls } : {}),
     viridian: { profile, ...(s.viridian ?? {}) },
   });
-  const runner = new ViridianStepRunner(world, profile, onStep, onFact);
+  const stepLog: StepLog[] = [];
+  const runner = new ViridianStepRunner(world, profile, (info) => {
+    onStep?.(info);
+    if (log) stepLog.push({ index: info.index, title: stepTitle(info.step), status: 'passed', durationMs: performance.now() - stepStarted, result: describeResult(info.result), viridian: [] });
+  }, onFact);
+  const logged = (): Partial<Pick<ScenarioResult, 'stepLog'>> => (log ? { stepLog } : {});
+  let stepStarted = performance.now();
   let i = 0;
   try {
-    for (; i < s.steps.length; i++) runner.step(s.steps[i] as Step, i);
+    for (; i < s.steps.length; i++) {
+      stepStarted = performance.now();
+      runner.step(s.steps[i] as Step, i);
+    }
   } catch (error) {
     const durationMs = performance.now() - started;
-    if (error instanceof Failed) return { ...base, status: 'failed', durationMs, steps: i + 1, failure: error.failure };
+    const last = stepLog[stepLog.length - 1];
+    if (log && last && last.index === i) stepLog[stepLog.length - 1] = { ...last, status: error instanceof Failed ? 'failed' : 'error' };
+    else if (log && s.steps[i]) stepLog.push({ index: i, title: stepTitle(s.steps[i] as Step), status: 'error', durationMs: performance.now() - stepStarted, result: error instanceof Error ? `${error.name}: ${error.message}` : String(error), viridian: [] });
+    if (error instanceof Failed) return { ...base, status: 'failed', durationMs, steps: i + 1, failure: error.failure, ...logged() };
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return { ...base, status: 'error', durationMs, steps: i + 1, failure: { kind: 'infrastructure', step: i, stepName: s.steps[i]?.name ?? actionOf(s.steps[i] as Step), field: error instanceof ScenarioError ? 'scenario' : 'model', expected: 'a step that completes', actual: message, message } };
+    return { ...base, ...logged(), status: 'error', durationMs, steps: i + 1, failure: { kind: 'infrastructure', step: i, stepName: s.steps[i]?.name ?? actionOf(s.steps[i] as Step), field: error instanceof ScenarioError ? 'scenario' : 'model', expected: 'a step that completes', actual: message, message } };
   }
-  return { ...base, status: 'passed', durationMs: performance.now() - started, steps: s.steps.length };
+  return { ...base, status: 'passed', durationMs: performance.now() - started, steps: s.steps.length, ...logged() };
 }
 
 /** Called after each step with its result and the interrupts taken (xvc replay). */

@@ -6,7 +6,8 @@ import { HYPERCALLS, STRUCTS } from '../spec/symbols';
 import { evalDuration, evalScalar } from '../spec/values';
 import { bufferBytes, Scratch, storeBytes } from './buffers';
 import { checkCommon, checkRawBuffer, type Check, type WorldView } from './checks';
-import { forwardTime, ScenarioError, type ScenarioResult, type StepFailure } from './result';
+import { forwardTime, ScenarioError, type ScenarioResult, type StepFailure, type StepLog } from './result';
+import { describeResult, describeTrace, jsonSafe, stepTitle } from '../report/describe';
 import { hypercallNameOf, multicallEntries, xenCallFacts, type Fact } from '../coverage/facts';
 
 const { SHARED_INFO } = xenAbi;
@@ -36,6 +37,8 @@ export type XenRunOptions = {
   readonly onExecuted?: (index: number) => void;
   /** Called with what each Xen call exercised in the Xen world (xvc coverage). */
   readonly onFact?: (fact: Fact) => void;
+  /** Keep a log of every step (for the reports). */
+  readonly log?: boolean;
   /** Run the worlds without observing or comparing them (only to measure the comparison's cost, npm run bench). */
   readonly bare?: boolean;
   /** Called after each step with what happened in both worlds (xvc replay). */
@@ -78,15 +81,17 @@ export function runXenScenario(loaded: Pick<LoadedScenario, 'file' | 'scenario'>
   }
   const ram = s.setup?.ramPages ?? 1024;
   const runner = new XenStepRunner(pair, new Scratch(Math.floor(ram / 2), ram), options);
+  const logged = (): Partial<Pick<ScenarioResult, 'stepLog' | 'viridianOps'>> => ({ ...(options.log ? { stepLog: runner.log } : {}), viridianOps: runner.viridianOps });
   let i = 0;
   try {
     for (; i < s.steps.length; i++) runner.step(s.steps[i] as Step, i);
   } catch (error) {
     const durationMs = performance.now() - started;
-    if (error instanceof Failed) return { ...base, status: 'failed', durationMs, steps: i + 1, failure: error.failure };
-    return { ...base, status: 'error', durationMs, steps: i + 1, failure: infrastructure(i, stepName(s.steps[i]), error) };
+    if (error instanceof Failed) return { ...base, status: 'failed', durationMs, steps: i + 1, failure: error.failure, ...logged() };
+    runner.logError(s.steps[i], i, error);
+    return { ...base, status: 'error', durationMs, steps: i + 1, failure: infrastructure(i, stepName(s.steps[i]), error), ...logged() };
   }
-  return { ...base, status: 'passed', durationMs: performance.now() - started, steps: s.steps.length };
+  return { ...base, status: 'passed', durationMs: performance.now() - started, steps: s.steps.length, ...logged() };
 }
 
 const MULTICALL = BigInt(xenAbi.XenHypercall.multicall);
@@ -111,6 +116,11 @@ class XenStepRunner {
   private readonly scratch: Scratch;
   private readonly options: XenRunOptions;
   private readonly vars: Map<string, bigint>;
+  /** The steps that ran (with the log option). */
+  readonly log: StepLog[] = [];
+  /** Viridian operations the adapter made so far. */
+  viridianOps = 0;
+  private stepStarted = 0;
 
   constructor(pair: WorldPair, scratch: Scratch, options: XenRunOptions) {
     this.pair = pair;
@@ -128,6 +138,7 @@ class XenStepRunner {
     const vcpu = step.vcpu ?? 0;
     if (this.options.skipUnrunnable && !this.runnable(action, vcpu)) return;
     this.options.onExecuted?.(index);
+    this.stepStarted = performance.now();
     this.vars.set('now', this.pair.now);
     const named = new Map<string, Named>();
     let result: { xen: unknown; translated: unknown } = { xen: null, translated: null };
@@ -206,14 +217,41 @@ class XenStepRunner {
         throw new Error(`[run] ${action} is not a Xen-level step`);
     }
     this.options.onStep?.({ index, step, result, pairStep });
-    this.check(step, index, pairStep, named, result);
+    this.viridianOps += pairStep.trace.length;
+    try {
+      this.check(step, index, pairStep, named, result);
+    } catch (error) {
+      this.record(step, index, 'failed', result, pairStep);
+      throw error;
+    }
+    this.record(step, index, 'passed', result, pairStep);
     this.save(step, named, result);
+  }
+
+  private record(step: Step, index: number, status: StepLog['status'], result: { xen: unknown; translated: unknown }, pairStep: PairStep<unknown>): void {
+    if (!this.options.log) return;
+    const action = actionOf(step);
+    const shown = action === 'call' || action === 'peer' || action === 'peerSend' || action === 'handleUpcall';
+    this.log.push({
+      index,
+      title: stepTitle(step),
+      status,
+      durationMs: performance.now() - this.stepStarted,
+      ...(shown ? { xen: describeResult(result.xen), translated: describeResult(result.translated) } : {}),
+      viridian: describeTrace(pairStep.trace),
+    });
+  }
+
+  /** Logs a step that threw. */
+  logError(step: Step | undefined, index: number, error: unknown): void {
+    if (!this.options.log || !step) return;
+    this.log.push({ index, title: stepTitle(step), status: 'error', durationMs: performance.now() - this.stepStarted, result: error instanceof Error ? `${error.name}: ${error.message}` : String(error), viridian: [] });
   }
 
   private check(step: Step, index: number, pairStep: PairStep<unknown>, named: Map<string, Named>, result: { xen: unknown; translated: unknown }): void {
     const e = step.expect ?? {};
     const fail = (f: Omit<StepFailure, 'step' | 'stepName'>): never => {
-      throw new Failed({ step: index, stepName: stepName(step), ...f });
+      throw new Failed({ step: index, stepName: stepName(step), ...f, observations: { xen: jsonSafe(pairStep.observations.xen), translated: jsonSafe(pairStep.observations.translated) } });
     };
     // 1. The Xen world must meet the expectations: otherwise the scenario (or the model) is wrong.
     this.expectIn('xen', e, named, result.xen, pairStep, fail);
