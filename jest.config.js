@@ -5,6 +5,9 @@ module.exports = {
   roots: ['<rootDir>/build'],
   testMatch: ['**/*.test.js'],
   testEnvironment: 'node',
+  // Jest's default on a 2-core machine is one worker; the suite is mostly CPU-bound and spawns
+  // processes and threads that wait, so two keep both cores busy.
+  maxWorkers: 2,
   // Specs, vectors and golden files are read from the source tree, never from build/.
   watchPathIgnorePatterns: ['<rootDir>/reports/'],
 };

@@ -5,7 +5,7 @@ import { HVCALL } from './abi/hypercalls';
 import { CallInput, CallOutput, fastInputBlock } from './callInput';
 import { decodeInput, type HypercallInput } from './control';
 import { hvStatus, UD, type HypercallOutcome } from './outcome';
-import type { HvStatusName } from './profiles';
+import { knowsCall, type HvStatusName } from './profiles';
 import { CALLS_BY_CODE } from './hypercalls/table';
 import type { CallAccess, CallResult, ViridianCallDefinition } from './hypercalls/types';
 import type { ViridianModel } from './viridianModel';
@@ -38,7 +38,9 @@ const EXTENDED_CALLS = { first: 0x8001, last: 0x8041 } as const;
  *  1. no hypercall interface (the hypercall page is not enabled): #UD;
  *  2. the partition lacks the call's privilege or recommendation: HV_STATUS_ACCESS_DENIED;
  *  3. reserved bits of the input value (bit 31, Is Nested, among them): INVALID_HYPERCALL_INPUT;
- *  4. unknown call code: HV_STATUS_INVALID_HYPERCALL_CODE;
+ *  4. unknown call code: HV_STATUS_INVALID_HYPERCALL_CODE (per compat, a code KVM's or Xen's
+ *     dispatcher has no case for is unknown too: quirk knownCalls, V33); under quirk
+ *     spinWaitInput, HvCallNotifyLongSpinWait then skips steps 5-8 (KVM still checks step 6);
  *  5. fast bit on a call without a fast form (status per compat); register input that needs
  *     the XMM registers when CPUID does not offer XMM fast input: #UD;
  *  6. rep count and rep start index, variable header size: INVALID_HYPERCALL_INPUT;
@@ -52,10 +54,12 @@ const EXTENDED_CALLS = { first: 0x8001, last: 0x8041 } as const;
 export function issueHypercall(model: ViridianModel, vp: ViridianVp, regs: HypercallRegisters): HypercallOutcome {
   if (!model.hypercallsEnabled) return UD;
   const control = decodeInput(regs.rcx);
-  const definition = CALLS_BY_CODE.get(control.code);
+  const defined = CALLS_BY_CODE.get(control.code);
+  const definition = defined && knowsCall(model.quirks.knownCalls, control.code) ? defined : undefined;
   if (model.quirks.hypercallGating === 'privileges' && !allowed(model, definition?.access, control.code)) return hvStatus('HV_STATUS_ACCESS_DENIED');
   if (model.quirks.reservedInputBits === 'reject' && (control.reserved !== 0n || control.nested)) return hvStatus('HV_STATUS_INVALID_HYPERCALL_INPUT');
   if (!definition) return hvStatus('HV_STATUS_INVALID_HYPERCALL_CODE');
+  if (control.code === HVCALL.HVCALL_NOTIFY_LONG_SPIN_WAIT && model.quirks.spinWaitInput !== 'checked') return spinWaitWithoutInput(model, vp, definition, control);
   const shape = definition.shape;
   // A variable header counts only for a call that takes one (step 6 refuses it elsewhere).
   const inputBytes = shape.inputHeader + (shape.varHead ? 8 * control.varHeadSize : 0) + control.repCount * shape.inputElement;
@@ -88,6 +92,21 @@ export function issueHypercall(model: ViridianModel, vp: ViridianVp, regs: Hyper
   const end = shape.rep && budget !== undefined ? Math.min(control.repCount, start + budget) : control.repCount;
   const result = definition.handler({ model, vp, control, input, output, reps: { start, end } });
   return finish(result, shape.rep ? start : 0);
+}
+
+/**
+ * HvCallNotifyLongSpinWait as KVM and Xen run it (V33): neither reads its parameter (KVM's case
+ * calls kvm_vcpu_on_spin, Xen's vcpu_yield), so no GPA or fast-input check applies; KVM still
+ * refuses a rep count, rep start or variable header (HV_STATUS_INVALID_HYPERCALL_INPUT), Xen
+ * checks nothing.
+ */
+function spinWaitWithoutInput(model: ViridianModel, vp: ViridianVp, definition: ViridianCallDefinition, control: HypercallInput): HypercallOutcome {
+  if (model.quirks.spinWaitInput === 'input-value-only') {
+    const repError = checkReps(model, definition, control);
+    if (repError) return hvStatus(repError);
+  }
+  const input = CallInput.fromRegisters(fastInputBlock(0n, 0n, []));
+  return finish(definition.handler({ model, vp, control, input, output: undefined, reps: { start: 0, end: 0 } }), 0);
 }
 
 /** Whether the rep budget (config.repsPerCall) applies to a call: not where the rep start must be 0 (quirk repStart 'list-flush-zero'). */

@@ -1,5 +1,9 @@
 import { HV_FEATURES_EDX as EDX, HV_PRIVILEGES_EAX as EAX, HV_PRIVILEGES_EBX as EBX, HV_RECOMMENDATIONS_EAX as REC } from './abi/cpuid';
 import { HV_STATUS } from './abi/status';
+import type { ViridianKnownCalls } from './knownCalls';
+
+// Re-exported so that the package entry, which exports this module, carries the known-call sets.
+export { KNOWN_CALL_CODES, knowsCall, type ViridianKnownCalls } from './knownCalls';
 
 /** Named capability profiles of the Viridian model. */
 export type ViridianProfileName = 'minimal' | 'ws2008' | 'modern';
@@ -161,6 +165,14 @@ export type ViridianQuirks = {
   readonly fastNotSupported: HvStatusName;
   /** V20: Xen has no fast form of the flushes and of the Ex IPI and answers HV_STATUS_INVALID_PARAMETER. */
   readonly fastFlushAndIpiEx: 'allowed' | 'invalid-parameter';
+  /** V33: which call codes the dispatcher recognises; any other code is HV_STATUS_INVALID_HYPERCALL_CODE (emulator/viridian/knownCalls.ts). */
+  readonly knownCalls: ViridianKnownCalls;
+  /**
+   * V33: what HvCallNotifyLongSpinWait looks at besides its code: the whole input (TLFS generic
+   * checks), only the input value's rep and variable-header fields (KVM, whose handler reads no
+   * parameter), or nothing (Xen's viridian_hypercall yields and succeeds).
+   */
+  readonly spinWaitInput: 'checked' | 'input-value-only' | 'ignored';
 };
 
 /** The quirk table for each compatibility mode. */
@@ -181,6 +193,8 @@ export const VIRIDIAN_QUIRKS: Readonly<Record<ViridianCompat, ViridianQuirks>> =
     unreadableInput: 'intercept',
     fastNotSupported: 'HV_STATUS_INVALID_HYPERCALL_INPUT',
     fastFlushAndIpiEx: 'allowed',
+    knownCalls: 'all',
+    spinWaitInput: 'checked',
   },
   kvm: {
     reservedInputBits: 'reject',
@@ -198,6 +212,8 @@ export const VIRIDIAN_QUIRKS: Readonly<Record<ViridianCompat, ViridianQuirks>> =
     unreadableInput: 'HV_STATUS_INVALID_HYPERCALL_INPUT',
     fastNotSupported: 'HV_STATUS_INVALID_PARAMETER',
     fastFlushAndIpiEx: 'allowed',
+    knownCalls: 'kvm',
+    spinWaitInput: 'input-value-only',
   },
   xen: {
     reservedInputBits: 'ignore',
@@ -215,5 +231,7 @@ export const VIRIDIAN_QUIRKS: Readonly<Record<ViridianCompat, ViridianQuirks>> =
     unreadableInput: 'HV_STATUS_INVALID_PARAMETER',
     fastNotSupported: 'HV_STATUS_INVALID_PARAMETER',
     fastFlushAndIpiEx: 'invalid-parameter',
+    knownCalls: 'xen',
+    spinWaitInput: 'ignored',
   },
 };

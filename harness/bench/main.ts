@@ -11,6 +11,8 @@ import { executeRun, planRuns } from '../run/runner';
 import { runXenScenario } from '../run/xenRun';
 import { caseArbitrary, caseScenario, stepsOf, type FuzzCase } from '../fuzz/arbitraries/case';
 import { runCampaign } from '../fuzz/campaign';
+import { runParallelCampaign } from '../fuzz/parallel';
+import { runPlan } from '../run/pool';
 import { runCase } from '../fuzz/runCase';
 import { writeFileAtomic } from '../report/files';
 import { toJson } from '../report/summary';
@@ -25,7 +27,12 @@ import { toJson } from '../report/summary';
  *   generated beforehand; the ratio is what the fuzz loop costs over bare execution;
  * - memory: the heap after a full GC and the peak RSS of a campaign of N cases and of 10 N.
  * - the whole `xvc run` of the corpus as a user starts it (a new process: start-up, loading,
- *   running, reports), by wall clock.
+ *   running, reports), by wall clock, with one worker process, in one process, and with the default (one per core);
+ * - workers: the speed-up of 2 worker processes over 1 for the corpus in every profile (start-up
+ *   and each worker's loading included) and for a Xen-level fuzz campaign (steps per second; the
+ *   two campaigns have different seeds, so their step counts differ); and, for comparison, what
+ *   this machine gives two copies of a pure-arithmetic loop and two separate `xvc fuzz`
+ *   processes: the ceiling the workers are measured against.
  * It prints one JSON object on stdout (and a readable table on stderr) and keeps it in
  * reports/bench.json. Speed is reported, never asserted: the test suite times nothing.
  */
@@ -68,14 +75,21 @@ function corpusFigures(): Figure[] {
 function wholeRunFigures(): Figure[] {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'xvc-bench-'));
   try {
-    const times: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      const r = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, 'bin/xvc.js'), 'run', '--quiet', '--out', out], { encoding: 'utf8' });
-      times.push(performance.now() - t0);
-      if (r.status !== 0) throw new Error(`xvc run exited ${String(r.status)}: ${r.stdout}${r.stderr}`);
-    }
-    return [{ what: 'xvc run (new process: start-up, corpus, reports), best of 3', value: Math.min(...times) / 1000, unit: 's' }];
+    const best = (extra: readonly string[]): number => {
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        const r = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, 'bin/xvc.js'), 'run', '--quiet', '--out', out, ...extra], { encoding: 'utf8' });
+        times.push(performance.now() - t0);
+        if (r.status !== 0) throw new Error(`xvc run exited ${String(r.status)}: ${r.stdout}${r.stderr}`);
+      }
+      return Math.min(...times) / 1000;
+    };
+    return [
+      { what: 'xvc run --workers 1 (new process: start-up, corpus, reports), best of 3', value: best(['--workers', '1']), unit: 's' },
+      { what: 'xvc run --workers 0 (all in the main thread), best of 3', value: best(['--workers', '0']), unit: 's' },
+      { what: `xvc run (default: ${os.availableParallelism()} workers), best of 3`, value: best([]), unit: 's' },
+    ];
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
@@ -113,6 +127,48 @@ function fuzzFigures(cases: number, seed: number): Figure[] {
   ];
 }
 
+async function workerFigures(cases: number, seed: number): Promise<Figure[]> {
+  const corpus = loadCorpus(DEFAULT_SCENARIO_PATHS);
+  const plan = planRuns(corpus.scenarios, { profile: 'all' });
+  const corpusTime = async (workers: number): Promise<number> => {
+    const t0 = performance.now();
+    const results = await runPlan(plan, { workers, adapter: { kind: 'reference' }, log: true, scenarioTimeoutMs: 600_000, stopped: () => false });
+    if (results.size !== plan.length) throw new Error(`bench: ${results.size} results for ${plan.length} runs`);
+    return performance.now() - t0;
+  };
+  await corpusTime(1); // warm the file cache and this thread's JIT for the plan
+  const one = await corpusTime(1);
+  const two = await corpusTime(2);
+  const fuzzRate = async (workers: number): Promise<number> => {
+    const t0 = performance.now();
+    const r = await runParallelCampaign({ seed, targets: ['xen'], runs: cases * workers, profiles: VIRIDIAN_PROFILE_NAMES, reference: true, adapterName: 'reference' }, workers, { kind: 'reference' });
+    return r.steps / ((performance.now() - t0) / 1000);
+  };
+  const f1 = await fuzzRate(1);
+  const f2 = await fuzzRate(2);
+  // The ceiling: the same campaign as two unrelated processes, and pure arithmetic, 1 and 2 at once.
+  const together = (n: number, args: readonly string[]): number => {
+    const t0 = performance.now();
+    const script = `const { spawn } = require('node:child_process'); let left = ${n}; for (let i = 0; i < ${n}; i++) spawn(process.execPath, ${JSON.stringify(args)}, { stdio: 'ignore' }).on('exit', () => { if (--left === 0) process.exit(0); });`;
+    spawnSync(process.execPath, ['-e', script], { stdio: 'ignore' });
+    return performance.now() - t0;
+  };
+  const fuzzArgs = [path.join(PACKAGE_ROOT, 'bin/xvc.js'), 'fuzz', '--runs', String(cases * 2), '--seed', String(seed), '--target', 'xen', '--no-save', '--out', path.join(os.tmpdir(), 'xvc-bench-fuzz')];
+  const loopArgs = ['-e', 'let x = 0; for (let i = 0; i < 4e8; i++) x = (x * 31 + i) | 0;'];
+  const processes = together(1, fuzzArgs) * 2 / together(2, fuzzArgs);
+  const arithmetic = together(1, loopArgs) * 2 / together(2, loopArgs);
+  return [
+    { what: `workers: corpus in every profile (${plan.length} runs), 1 worker process`, value: one / 1000, unit: 's' },
+    { what: 'workers: the same, 2 worker processes', value: two / 1000, unit: 's' },
+    { what: 'workers: corpus speed-up of 2 workers over 1', value: one / two, unit: 'x' },
+    { what: 'workers: fuzz steps per second, 1 campaign', value: f1, unit: 'steps/s' },
+    { what: 'workers: fuzz steps per second, 2 campaigns in worker processes', value: f2, unit: 'steps/s' },
+    { what: 'workers: fuzz speed-up of 2 workers over 1', value: f2 / f1, unit: 'x' },
+    { what: 'ceiling: 2 separate xvc fuzz processes at once over 1 (throughput)', value: processes, unit: 'x' },
+    { what: 'ceiling: 2 pure-arithmetic loops at once over 1 (throughput)', value: arithmetic, unit: 'x' },
+  ];
+}
+
 function memoryFigures(cases: number, seed: number): Figure[] {
   const run = (n: number): { heap: number; rss: number } => {
     gc();
@@ -134,16 +190,22 @@ function memoryFigures(cases: number, seed: number): Figure[] {
   ];
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { cases: { type: 'string' }, seed: { type: 'string' }, only: { type: 'string' } }, strict: true });
   const cases = Number(values.cases ?? 300);
   const seed = Number(values.seed ?? 1);
   if ((globalThis as { gc?: unknown }).gc === undefined) process.stderr.write('bench: run with node --expose-gc for the heap figures (npm run bench does)\n');
-  const sections: Record<string, () => Figure[]> = { corpus: corpusFigures, run: wholeRunFigures, fuzz: () => fuzzFigures(cases, seed), memory: () => memoryFigures(Math.max(20, Math.round(cases / 3)), seed) };
+  const sections: Record<string, () => Figure[] | Promise<Figure[]>> = {
+    corpus: corpusFigures,
+    run: wholeRunFigures,
+    fuzz: () => fuzzFigures(cases, seed),
+    memory: () => memoryFigures(Math.max(20, Math.round(cases / 3)), seed),
+    workers: () => workerFigures(cases, seed),
+  };
   const figures: Figure[] = [];
   for (const [name, fn] of Object.entries(sections)) {
     if (values.only !== undefined && values.only !== name) continue;
-    for (const f of fn()) {
+    for (const f of await fn()) {
       figures.push({ ...f, value: Number(f.value.toPrecision(4)) });
       process.stderr.write(`${f.what.padEnd(78)} ${f.value.toFixed(f.value < 10 ? 2 : 0).padStart(10)} ${f.unit}\n`);
     }
@@ -154,4 +216,4 @@ function main(): void {
   process.stdout.write(report);
 }
 
-main();
+void main();

@@ -1,10 +1,8 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_SCENARIO_PATHS } from '../paths';
-import { coverageOf, loadCatalog, type CoverageRow } from '../coverage/catalog';
-import type { Fact } from '../coverage/facts';
+import type { CoverageRow } from '../coverage/catalog';
+import { corpusCoverage } from '../coverage/corpus';
 import { formatDiagnostic } from '../spec/diagnostics';
-import { loadCorpus } from '../spec/load';
-import { executeRun, planRuns } from '../run/runner';
 import { toJson } from '../report/summary';
 import { EXIT, UsageError, type Command } from './command';
 
@@ -36,26 +34,23 @@ export const coverageCommand: Command = {
     } catch (error) {
       throw new UsageError(`xvc coverage: ${(error as Error).message}`, { cause: error });
     }
-    const corpus = loadCorpus(positionals.length > 0 ? positionals : DEFAULT_SCENARIO_PATHS);
-    for (const d of corpus.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
-    const facts: Fact[] = [];
-    for (const run of planRuns(corpus.scenarios)) executeRun(run, { reference: true, onFact: (f) => facts.push(f) });
-    const coverage = coverageOf(facts, loadCatalog());
+    const coverage = corpusCoverage(positionals.length > 0 ? positionals : DEFAULT_SCENARIO_PATHS);
+    for (const d of coverage.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
     const totals = (area: CoverageRow['area']) => {
       const rows = coverage.rows.filter((r) => r.area === area);
       return { total: rows.length, covered: rows.filter((r) => r.state === 'covered').length, unreachable: rows.filter((r) => r.state === 'unreachable').length, uncovered: rows.filter((r) => r.state === 'uncovered').length };
     };
     const summary = { xen: totals('xen'), viridian: totals('viridian'), msr: totals('msr') };
     if (values.json) {
-      io.stdout(toJson({ formatVersion: 1, scenarios: corpus.scenarios.length, totals: summary, rows: coverage.rows, extra: coverage.extra }));
+      io.stdout(toJson({ formatVersion: 1, scenarios: coverage.scenarios, totals: summary, rows: coverage.rows, extra: coverage.extra }));
     } else {
       for (const r of coverage.rows) {
         if (r.state === 'uncovered' || values.all) io.stdout(`${r.state.padEnd(11)} ${r.area.padEnd(8)} ${r.item}${r.why ? `  -- ${r.why}` : ''}\n`);
       }
       if (coverage.extra.length > 0 && values.all) for (const e of coverage.extra) io.stdout(`extra       ${e}  -- exercised but not in the catalog\n`);
       const line = (name: string, t: ReturnType<typeof totals>) => `${name}: ${t.covered}/${t.total} covered, ${t.unreachable} unreachable (with reasons), ${t.uncovered} uncovered`;
-      io.stdout(`xvc coverage: ${corpus.scenarios.length} scenarios\n  ${line('Xen hypercall x sub-op x result', summary.xen)}\n  ${line('Viridian call x status', summary.viridian)}\n  ${line('MSR x profile', summary.msr)}\n`);
+      io.stdout(`xvc coverage: ${coverage.scenarios} scenarios\n  ${line('Xen hypercall x sub-op x result', summary.xen)}\n  ${line('Viridian call x status', summary.viridian)}\n  ${line('MSR x profile', summary.msr)}\n`);
     }
-    return corpus.diagnostics.length > 0 ? EXIT.invalidInput : EXIT.ok;
+    return coverage.diagnostics.length > 0 ? EXIT.invalidInput : EXIT.ok;
   },
 };

@@ -86,3 +86,49 @@ test.each([
   expect(await main(argv, io)).toBe(EXIT.invalidInput);
   expect(io.err.join('')).toMatch(/xvc (fuzz|replay)|--/);
 });
+
+describe('--workers', () => {
+  test('two campaigns in worker processes: the runs are split, the same seed gives the same merged report, worker 1 keeps the seed', async () => {
+    const reportOf = async (workers: number, name: string): Promise<{ totals: { cases: Record<string, number>; steps: number }; batches: { target: string; seed: number; cases: number }[] }> => {
+      const io = capture();
+      const out = path.join(dir, name);
+      expect(await main(['fuzz', '--runs', '30', '--seed', '5', '--workers', String(workers), '--no-save', '--out', out], io)).toBe(EXIT.ok);
+      return JSON.parse(fs.readFileSync(path.join(fs.realpathSync(path.join(out, 'latest')), 'fuzz.json'), 'utf8'));
+    };
+    const one = await reportOf(1, 'w1');
+    const two = await reportOf(2, 'w2');
+    const again = await reportOf(2, 'w2-again');
+    expect(two.totals.cases).toEqual({ xen: 30, viridian: 30 });
+    expect(two.batches).toEqual(again.batches);
+    expect(two.totals.steps).toBe(again.totals.steps);
+    // Worker 1's first batch is the single campaign's first batch (15 of its 30 cases).
+    expect(two.batches[0]).toEqual({ ...one.batches[0], cases: 15 });
+    expect(new Set(two.batches.map((b) => b.seed)).size).toBe(two.batches.length);
+  }, 60_000);
+
+  test('a broken adapter is found by the workers, and the failure replays from its seed and path', () => {
+    const adapter = path.join(dir, 'broken.cjs');
+    const fuzz = xvc(['fuzz', '--runs', '200', '--seed', '1', '--target', 'xen', '--workers', '2', '--adapter', adapter, '--no-save', '--out', path.join(dir, 'reports-w')]);
+    expect(fuzz.code).toBe(EXIT.failures);
+    const replay = /replay: npx xvc (replay --seed (-?\d+) --path ([\d:]+) --target xen --adapter \S+)/.exec(fuzz.out);
+    expect(replay).not.toBeNull();
+    const again = xvc((replay?.[1] ?? '').split(' '));
+    expect(again.code).toBe(EXIT.failures);
+  }, 60_000);
+});
+
+test('xvc run --fuzz: a campaign after the scenarios; its failure fails the run and is in the summary and the compliance report', () => {
+  const adapter = path.join(dir, 'broken.cjs');
+  const out = path.join(dir, 'run-fuzz');
+  const r = xvc(['run', '--grep', '^no scenario has this id$', '--fuzz', '20', '--seed', '1', '--workers', '0', '--adapter', adapter, '--out', out]);
+  expect(r.code).toBe(EXIT.failures);
+  expect(r.out).toMatch(/x fuzz \(xen-level, profile \w+\): .*\n    replay: npx xvc replay --seed -?\d+ --path [\d:]+ --target xen/);
+  const run = fs.realpathSync(path.join(out, 'latest'));
+  const summary = JSON.parse(fs.readFileSync(path.join(run, 'summary.json'), 'utf8')) as { seed: string; exitCode: number; fuzz: { seed: number; failures: unknown[]; cases: Record<string, number> } };
+  expect(summary.seed).toBe('1');
+  expect(summary.exitCode).toBe(EXIT.failures);
+  expect(summary.fuzz.failures).toHaveLength(1);
+  const compliance = JSON.parse(fs.readFileSync(path.join(run, 'compliance.json'), 'utf8')) as { verdict: string; fuzz: { seed: number; failures: unknown[] } | null };
+  expect(compliance.verdict).toBe('not compliant');
+  expect(compliance.fuzz?.failures).toHaveLength(1);
+}, 60_000);

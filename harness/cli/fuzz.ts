@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AdapterLoadError, VIRIDIAN_PROFILE_NAMES, type ViridianProfileName } from '../sut/index';
-import { runCampaign, type Progress } from '../fuzz/campaign';
+import type { Progress } from '../fuzz/campaign';
+import { runParallelCampaign } from '../fuzz/parallel';
 import { fuzzReplayCommand, type FuzzFailure } from '../fuzz/failure';
 import { regressionText, writeRegression } from '../fuzz/regression';
 import { FUZZ_TARGETS, type FuzzTarget } from '../fuzz/targets';
@@ -10,7 +11,8 @@ import { writeFileAtomic, newRunId, pointLatest } from '../report/files';
 import { FUZZ_REPORT_FORMAT_VERSION, fuzzJunitXml, type FuzzReport } from '../report/fuzzReport';
 import { toJson } from '../report/summary';
 import { HARNESS_VERSION } from '../version';
-import { chooseAdapter, profileOf, type AdapterChoice } from './run';
+import { adapterSource, chooseAdapter, DEFAULT_SCENARIO_TIMEOUT_MS, profileOf, type AdapterChoice } from './run';
+import { ADAPTER_CMD_HELP, ADAPTER_CMD_OPTIONS, adapterCommandOf, commandScenarioTimeout, SCENARIO_TIMEOUT_OPTION, scenarioTimeoutHelp } from './adapterCommand';
 import { EXIT, UsageError, type Command, type CommandIo } from './command';
 
 /** `xvc fuzz`. */
@@ -35,8 +37,12 @@ export const fuzzCommand: Command = {
     '  --profile NAME     minimal, ws2008, modern, or all (default all)',
     '  --target NAME      xen, viridian, or all (default all)',
     '  --adapter FILE     an adapter module (docs/adapter-api.md); default: the reference adapter',
+    ...ADAPTER_CMD_HELP,
+    scenarioTimeoutHelp(DEFAULT_SCENARIO_TIMEOUT_MS),
     '  --save DIR         where regression files go (default vectors/regression); --no-save: nowhere',
-    '  --max-failures N   stop after N failures (default 1)',
+    '  --max-failures N   stop after N failures (default 1; per worker)',
+    '  --workers N        N independent campaigns in worker processes, seeds derived from --seed (worker',
+    '                     1 keeps it), findings merged; --runs is split between them (default 1)',
     '  --out DIR          reports folder (default reports): OUT/<run-id>/fuzz.json and junit.xml',
     '',
     'Exit codes: 0 no failure, 1 failures found, 2 usage, 3 adapter cannot be loaded.',
@@ -47,7 +53,7 @@ export const fuzzCommand: Command = {
     '  xvc replay --seed -1288884618 --path 7:0:0:2 --target xen',
   ].join('\n'),
   async run(argv, io) {
-    let values: { runs?: string; time?: string; seed?: string; profile?: string; target?: string; adapter?: string; save?: string; 'no-save'?: boolean; 'max-failures'?: string; out?: string };
+    let values: { runs?: string; time?: string; seed?: string; profile?: string; target?: string; adapter?: string; save?: string; 'no-save'?: boolean; 'max-failures'?: string; out?: string; workers?: string; 'adapter-cmd'?: string; 'call-timeout'?: string; 'scenario-timeout'?: string };
     try {
       ({ values } = parseArgs({
         args: [...argv],
@@ -62,6 +68,9 @@ export const fuzzCommand: Command = {
           'no-save': { type: 'boolean' },
           'max-failures': { type: 'string' },
           out: { type: 'string' },
+          workers: { type: 'string' },
+          ...ADAPTER_CMD_OPTIONS,
+          ...SCENARIO_TIMEOUT_OPTION,
         },
         allowPositionals: false,
         strict: true,
@@ -94,7 +103,7 @@ export function targetsOf(text: string | undefined): readonly FuzzTarget[] {
   throw new UsageError(`--target: unknown target "${text}" (xen, viridian or all)`);
 }
 
-type FuzzRequest = { runs?: string; time?: string; seed?: string; profile?: string; target?: string; adapter?: string; save?: string; 'no-save'?: boolean; 'max-failures'?: string; out?: string; argv: readonly string[] };
+type FuzzRequest = { runs?: string; time?: string; seed?: string; profile?: string; target?: string; adapter?: string; save?: string; 'no-save'?: boolean; 'max-failures'?: string; out?: string; workers?: string; 'adapter-cmd'?: string; 'call-timeout'?: string; 'scenario-timeout'?: string; argv: readonly string[] };
 
 async function fuzz(req: FuzzRequest, io: CommandIo): Promise<number> {
   const cwd = process.cwd();
@@ -106,12 +115,18 @@ async function fuzz(req: FuzzRequest, io: CommandIo): Promise<number> {
   const profiles = profilesOf(req.profile);
   const targets = targetsOf(req.target);
   const maxFailures = integerOption('max-failures', req['max-failures'], 1) ?? 1;
+  const workers = integerOption('workers', req.workers, 1) ?? 1;
+  const adapterCommand = adapterCommandOf(req, commandScenarioTimeout(req, DEFAULT_SCENARIO_TIMEOUT_MS));
   let adapter: AdapterChoice;
   try {
-    adapter = await chooseAdapter(req.adapter, cwd);
+    adapter = await chooseAdapter(req.adapter, cwd, adapterCommand);
   } catch (error) {
     const hint = error instanceof AdapterLoadError ? `\n  hint: ${error.hint}` : '';
     io.stderr(`xvc fuzz: the adapter cannot be used: ${(error as Error).message}${hint}\n`);
+    return EXIT.infrastructure;
+  }
+  if (adapter.problem !== undefined) {
+    io.stderr(`xvc fuzz: the adapter command cannot be used: ${adapter.problem}\n`);
     return EXIT.infrastructure;
   }
   const saveDir = req['no-save'] ? undefined : path.resolve(cwd, req.save ?? 'vectors/regression');
@@ -120,7 +135,8 @@ async function fuzz(req: FuzzRequest, io: CommandIo): Promise<number> {
   io.stdout(`xvc fuzz: seed ${seed}, ${targets.join(' + ')}, profiles ${profiles.join(', ')}, ${limit}, adapter ${adapter.identity.name} ${adapter.identity.version}\n`);
   const meter = progressMeter(io, seconds);
   const saved = new Map<string, string>();
-  const result = runCampaign({
+  const source = adapterSource(adapter);
+  const result = await runParallelCampaign({
     seed,
     targets,
     profiles,
@@ -139,7 +155,8 @@ async function fuzz(req: FuzzRequest, io: CommandIo): Promise<number> {
       }
       io.stdout(failureText(f, replayOf(f, req, adapter), saved.get(f.hash), cwd));
     },
-  });
+  }, workers, source);
+  adapter.close?.();
   meter.clear();
   const finished = new Date();
   const exitCode = result.failures.length > 0 ? EXIT.failures : EXIT.ok;

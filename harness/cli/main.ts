@@ -1,7 +1,9 @@
 import { HARNESS_VERSION } from '../version';
 import { abiCommand } from './abi';
+import { adapterServerCommand } from './adapterServer';
 import { coverageCommand } from './coverage';
 import { fuzzCommand } from './fuzz';
+import { mergeReportsCommand } from './mergeReports';
 import { replayCommand } from './replay';
 import { reportCommand } from './report';
 import { runCommand } from './run';
@@ -9,7 +11,7 @@ import { validateCommand } from './validate';
 import { EXIT, UsageError, type Command, type CommandIo } from './command';
 
 /** The sub-commands, in help order. */
-export const COMMANDS: readonly Command[] = [runCommand, fuzzCommand, validateCommand, replayCommand, coverageCommand, reportCommand, abiCommand];
+export const COMMANDS: readonly Command[] = [runCommand, fuzzCommand, validateCommand, replayCommand, coverageCommand, reportCommand, mergeReportsCommand, adapterServerCommand, abiCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -14,7 +14,8 @@ import { describeRawStep, runViridianCase } from '../fuzz/viridian/properties';
 import { integerOption, profilesOf, targetsOf } from './fuzz';
 import { scenarioProfiles } from '../run/runner';
 import type { ScenarioResult } from '../run/result';
-import { chooseAdapter, profileOf, type AdapterChoice } from './run';
+import { chooseAdapter, DEFAULT_SCENARIO_TIMEOUT_MS, profileOf, type AdapterChoice } from './run';
+import { ADAPTER_CMD_OPTIONS, adapterCommandOf, type AdapterCommandRequest } from './adapterCommand';
 import { EXIT, UsageError, type Command, type CommandIo } from './command';
 
 function stepLabel(step: Step, index: number): string {
@@ -28,8 +29,8 @@ export const replayCommand: Command = {
   name: 'replay',
   summary: 'replay one scenario step by step with both observations and the translation trace',
   help: [
-    'Usage: xvc replay FILE [--profile NAME] [--adapter FILE]',
-    '       xvc replay --seed S --path P [--target xen|viridian] [--profile NAME] [--adapter FILE]',
+    'Usage: xvc replay FILE [--profile NAME] [--adapter FILE | --adapter-cmd "CMD" [--call-timeout MS]]',
+    '       xvc replay --seed S --path P [--target xen|viridian] [--profile NAME] [--adapter FILE | --adapter-cmd "CMD"]',
     '',
     'Runs one scenario in one Viridian profile (default: the first it names) and prints, after each',
     'step, what each world returned, the events each world logged, the differences under the',
@@ -41,24 +42,25 @@ export const replayCommand: Command = {
     'Exit codes: 0 passed, 1 failed, 2 invalid scenario or usage, 3 adapter error.',
   ].join('\n'),
   async run(argv, io) {
-    let values: { profile?: string; adapter?: string; seed?: string; path?: string; target?: string };
+    let values: { profile?: string; adapter?: string; seed?: string; path?: string; target?: string; 'adapter-cmd'?: string; 'call-timeout'?: string };
     let positionals: string[];
     try {
-      ({ values, positionals } = parseArgs({ args: [...argv], options: { profile: { type: 'string' }, adapter: { type: 'string' }, seed: { type: 'string' }, path: { type: 'string' }, target: { type: 'string' } }, allowPositionals: true, strict: true }));
+      ({ values, positionals } = parseArgs({ args: [...argv], options: { profile: { type: 'string' }, adapter: { type: 'string' }, seed: { type: 'string' }, path: { type: 'string' }, target: { type: 'string' }, ...ADAPTER_CMD_OPTIONS }, allowPositionals: true, strict: true }));
     } catch (error) {
       throw new UsageError(`xvc replay: ${(error as Error).message}`, { cause: error });
     }
+    const command = adapterCommandOf(values, DEFAULT_SCENARIO_TIMEOUT_MS);
     if (values.seed !== undefined || values.path !== undefined) {
       if (values.seed === undefined || values.path === undefined || positionals.length > 0) throw new UsageError('xvc replay: a fuzz case needs both --seed and --path, and no file');
       if (!/^\d+(:\d+)*$/.test(values.path)) throw new UsageError(`xvc replay: --path "${values.path}" is not a fast-check path (numbers separated by ':')`);
-      return replayFuzzCase({ seed: integerOption('seed', values.seed, -(2 ** 31)) as number, path: values.path, target: targetsOf(values.target ?? 'xen'), profile: values.profile, adapter: values.adapter }, io);
+      return replayFuzzCase({ seed: integerOption('seed', values.seed, -(2 ** 31)) as number, path: values.path, target: targetsOf(values.target ?? 'xen'), profile: values.profile, adapter: values.adapter, command }, io);
     }
     if (positionals.length !== 1) throw new UsageError('xvc replay: give one scenario file');
-    return replayFile(positionals[0] as string, values, io);
+    return replayFile(positionals[0] as string, { ...values, command }, io);
   },
 };
 
-async function replayFile(file: string, values: { profile?: string; adapter?: string }, io: CommandIo): Promise<number> {
+async function replayFile(file: string, values: { profile?: string; adapter?: string; command: AdapterCommandRequest | undefined }, io: CommandIo): Promise<number> {
   const loaded = loadScenarioFile(file);
   if (!loaded.scenario) {
     for (const d of loaded.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
@@ -77,9 +79,13 @@ async function replayFile(file: string, values: { profile?: string; adapter?: st
   } else {
     let adapter;
     try {
-      adapter = await chooseAdapter(values.adapter, process.cwd());
+      adapter = await chooseAdapter(values.adapter, process.cwd(), values.command);
     } catch (error) {
       io.stderr(`xvc replay: the adapter cannot be used: ${(error as Error).message}\n`);
+      return EXIT.infrastructure;
+    }
+    if (adapter.problem !== undefined) {
+      io.stderr(`xvc replay: the adapter command cannot be used: ${adapter.problem}\n`);
       return EXIT.infrastructure;
     }
     io.stdout(`  adapter: ${adapter.identity.name} ${adapter.identity.version}\n`);
@@ -112,13 +118,17 @@ function printXenStep(io: CommandIo): NonNullable<XenRunOptions['onStep']> {
 }
 
 /** Replays the fuzz case at a seed and path: the same generator, the same steps (those that cannot run are left out, as the fuzzer does). */
-async function replayFuzzCase(req: { seed: number; path: string; target: readonly FuzzTarget[]; profile: string | undefined; adapter: string | undefined }, io: CommandIo): Promise<number> {
+async function replayFuzzCase(req: { seed: number; path: string; target: readonly FuzzTarget[]; profile: string | undefined; adapter: string | undefined; command: AdapterCommandRequest | undefined }, io: CommandIo): Promise<number> {
   const target = req.target.length === 1 ? (req.target[0] as FuzzTarget) : 'xen';
   let adapter: AdapterChoice;
   try {
-    adapter = await chooseAdapter(req.adapter, process.cwd());
+    adapter = await chooseAdapter(req.adapter, process.cwd(), req.command);
   } catch (error) {
     io.stderr(`xvc replay: the adapter cannot be used: ${(error as Error).message}\n`);
+    return EXIT.infrastructure;
+  }
+  if (adapter.problem !== undefined) {
+    io.stderr(`xvc replay: the adapter command cannot be used: ${adapter.problem}\n`);
     return EXIT.infrastructure;
   }
   const options = { profiles: profilesOf(req.profile), reference: adapter.reference, ...(adapter.factory ? { adapter: adapter.factory } : {}) };

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { resolveRunDir } from '../report/files';
 import { EXIT, UsageError, type Command, type CommandIo } from './command';
 
 /** `xvc report`: a run's allure-results into Allure's HTML report, with the previous report's history carried forward. */
@@ -67,7 +68,7 @@ function previousReport(runDir: string): string | undefined {
 export async function generateReport(req: ReportRequest, io: CommandIo): Promise<number> {
   const cwd = req.cwd ?? process.cwd();
   const given = path.resolve(cwd, req.runDir);
-  const runDir = fs.existsSync(given) && fs.statSync(given).isFile() ? path.resolve(path.dirname(given), fs.readFileSync(given, 'utf8').trim()) : fs.existsSync(given) ? fs.realpathSync(given) : given;
+  const runDir = resolveRunDir(given);
   const results = path.join(runDir, 'allure-results');
   if (!fs.existsSync(results)) {
     io.stderr(`xvc report: ${path.relative(cwd, results) || results} does not exist; give a run folder written by xvc run (reports/<run-id>)\n`);

@@ -94,6 +94,8 @@ export type CallFactContext = {
   readonly out?: { readonly gpa: number; readonly layout: StructLayout };
   /** op and args[6] of each multicall entry, read before the call (a debug build of Xen overwrites them, xen/common/multicall.c). */
   readonly multicallEntries?: readonly (readonly bigint[])[];
+  /** An mmuext_op continuation's *pdone before the call (the ops done in earlier legs). */
+  readonly mmuextDoneBefore?: number;
 };
 
 /** Number of hypercall slots (NR_hypercalls, xen/include/public/xen.h). */
@@ -111,6 +113,14 @@ export function hypercallNameOf(nr: bigint): string {
 }
 
 const XEN_HYPERCALL_NAMES = new Map<bigint, string>((Object.entries(xenAbi.XenHypercall) as [string, number][]).map(([n, v]) => [BigInt(v), n]));
+
+/** *pdone of an mmuext_op before the call, when it has one that can be read. */
+export function mmuextDoneBefore(memory: Pick<GuestMemory, 'read32'>, pdone: bigint): number | undefined {
+  const at = Number(BigInt.asUintN(64, pdone));
+  if (at === 0 || !Number.isSafeInteger(at)) return undefined;
+  const done = memory.read32(at);
+  return isFault(done) ? undefined : done;
+}
 
 /** A multicall list's entries before the call: op and the six arguments of each of the first `count` (at most 64). */
 export function multicallEntries(memory: Pick<GuestMemory, 'read64'>, list: bigint, count: bigint): bigint[][] {
@@ -155,18 +165,21 @@ export function xenCallFacts(hypercall: string, args: readonly bigint[], result:
 
 /**
  * The sub-op of a call. An mmuext_op batch is named by the op that ended it: for an error, the op
- * at index *pdone (the ops done before it, do_mmuext_op); otherwise the first; '' when the batch
- * is empty or that op cannot be read.
+ * at index *pdone (the ops done before it, do_mmuext_op), less the ops of earlier legs for a
+ * continuation (MMU_UPDATE_PREEMPTED in count: done starts from *pdone and uops points at the
+ * rest of the batch); otherwise the first; '' when the batch is empty or that op cannot be read.
  */
 function subopForCall(hypercall: string, args: readonly bigint[], ctx: CallFactContext, failed = false): string {
   if (hypercall !== 'mmuext_op') return subopOf(hypercall, args);
-  const count = BigInt.asUintN(32, args[1] ?? 0n) & 0x7fff_ffffn;
+  const raw = BigInt.asUintN(32, args[1] ?? 0n);
+  const count = raw & 0x7fff_ffffn;
+  const earlier = (raw & 0x8000_0000n) !== 0n ? (ctx.mmuextDoneBefore ?? 0) : 0;
   const uops = Number(BigInt.asUintN(64, args[0] ?? 0n));
   const pdone = Number(BigInt.asUintN(64, args[2] ?? 0n));
   let index = 0;
   if (failed && pdone !== 0 && Number.isSafeInteger(pdone)) {
     const done = ctx.memory.read32(pdone);
-    if (!isFault(done) && BigInt(done) < count) index = done;
+    if (!isFault(done) && done >= earlier && BigInt(done - earlier) < count) index = done - earlier;
   }
   const at = uops + index * xenAbi.mmuext_op.size;
   const op = count === 0n || uops === 0 || !Number.isSafeInteger(at) ? undefined : ctx.memory.read32(at);

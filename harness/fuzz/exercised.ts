@@ -8,6 +8,16 @@ import { factKey, type Fact } from '../coverage/facts';
 export class Exercised {
   private readonly counts = new Map<string, number>();
 
+  /** The counts by key (to send to another thread). */
+  entries(): [string, number][] {
+    return [...this.counts];
+  }
+
+  /** Adds another campaign's counts (from entries()). */
+  merge(entries: readonly (readonly [string, number])[]): void {
+    for (const [key, n] of entries) this.counts.set(key, (this.counts.get(key) ?? 0) + n);
+  }
+
   /** Counts one fact. */
   add(fact: Fact): void {
     const key = factKey(fact);

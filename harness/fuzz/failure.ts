@@ -1,4 +1,4 @@
-import { describeStatus, viridianAbi, type HypercallOutcome } from '../sut/index';
+import { adapterOptionOf, describeStatus, viridianAbi, type HypercallOutcome } from '../sut/index';
 import type { ScenarioResult } from '../run/result';
 import { runViridianScenario } from '../run/viridianRun';
 import { runXenScenario } from '../run/xenRun';
@@ -35,9 +35,9 @@ export type FuzzFailure = {
 type Where = { readonly seed: number; readonly path: string; readonly shrinks: number };
 type Identity = TargetOptions & { readonly adapterName: string };
 
-/** The replay command of a failure. */
+/** The replay command of a failure; `adapter` is the adapter identity's source (undefined for the reference adapter). */
 export function fuzzReplayCommand(target: FuzzTarget, where: Pick<Where, 'seed' | 'path'>, profile: string | undefined, adapter: string | undefined): string {
-  return `npx xvc replay --seed ${where.seed} --path ${where.path} --target ${target}${profile ? ` --profile ${profile}` : ''}${adapter ? ` --adapter ${adapter}` : ''}`;
+  return `npx xvc replay --seed ${where.seed} --path ${where.path} --target ${target}${profile ? ` --profile ${profile}` : ''}${adapter ? adapterOptionOf(adapter) : ''}`;
 }
 
 /** A Xen-level failure: the shrunk case rerun, its steps up to the failing one as a scenario, checked to fail the same way as a file. */

@@ -146,7 +146,8 @@ export function allureResults(record: RunRecord): AllureFile[] {
       files.push({ name: attachment, content: `${JSON.stringify({ step: f.step + 1, stepName: f.stepName, kind: f.kind, world: f.world ?? null, field: f.field, expected: f.expected, actual: f.actual, message: f.message, observations: f.observations ?? null, viridian: f.trace ?? [] }, null, 2)}\n` });
     }
     const result = resultFile(r, start, attachment);
-    files.push({ name: `${(result as { uuid: string }).uuid}-result.json`, content: `${JSON.stringify(result, null, 2)}\n` });
+    // Compact: a run writes thousands of these, and only Allure reads them.
+    files.push({ name: `${(result as { uuid: string }).uuid}-result.json`, content: `${JSON.stringify(result)}\n` });
     start += r.durationMs;
   }
   const m = record.meta;

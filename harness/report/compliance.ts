@@ -21,7 +21,8 @@ export const POLICIES: Readonly<Record<PolicyName, string>> = {
 };
 
 /** A cell of the hypercall matrix. */
-export type Cell = 'passed' | 'failed' | 'not covered';
+/** A matrix cell: a failure outranks a known failure, which outranks a pass. */
+export type Cell = 'passed' | 'failed' | 'known failure' | 'not covered';
 
 /** compliance.json. */
 export type Compliance = {
@@ -72,15 +73,16 @@ export function complianceOf(record: RunRecord, summaryJson: string, catalog: Ca
   if (m.interrupted) reasons.push('the run was interrupted');
   if (policy === 'strict' && totals.knownFailures > 0) reasons.push(`${totals.knownFailures} known failure(s) (not allowed under the strict policy)`);
 
-  // The matrix: a (hypercall, sub-op, profile) cell fails when a run that exercised it failed.
+  // The matrix: a (hypercall, sub-op, profile) cell fails when a run that exercised it failed;
+  // a run the expectations file lists as failing makes it a known failure (never a pass).
+  const rank: Readonly<Record<Cell, number>> = { 'not covered': 0, passed: 1, 'known failure': 2, failed: 3 };
   const cells = new Map<string, Cell>();
   for (const r of record.results) {
     if (r.world !== 'xen') continue;
-    const bad = r.status !== 'passed' && r.known === undefined;
+    const cell: Cell = r.status === 'passed' ? 'passed' : r.known !== undefined ? 'known failure' : 'failed';
     for (const key of r.exercised ?? []) {
       const k = `${key} ${r.profile}`;
-      if (bad) cells.set(k, 'failed');
-      else if (cells.get(k) !== 'failed') cells.set(k, 'passed');
+      if (rank[cell] > rank[cells.get(k) ?? 'not covered']) cells.set(k, cell);
     }
   }
   const pairs = [...new Map(catalog.xen.map((e) => [`${e.hypercall} ${e.subop || '-'}`, e])).values()];
@@ -132,8 +134,14 @@ export function complianceOf(record: RunRecord, summaryJson: string, catalog: Ca
 
 /** compliance.md. */
 export function complianceMarkdown(c: Compliance): string {
-  // Markdown's own characters are escaped (underscores inside words need not be: GitHub keeps them).
-  const md = (text: string): string => text.replace(/[\\`*{}[\]<>|]/g, (ch) => `\\${ch}`).replace(/(^|\W)_|_(\W|$)/g, (m) => m.replace('_', '\\_')).replace(/\n/g, ' ');
+  // Markdown's own characters are escaped (underscores between two letters or digits need not be:
+  // GitHub keeps them; every other one is, runs of them included, so "__init__" is no emphasis).
+  // Line endings, "\r" among them (CommonMark), become spaces so that a table row stays one line.
+  const md = (text: string): string =>
+    text
+      .replace(/[\\`*{}[\]<>|]/g, (ch) => `\\${ch}`)
+      .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+      .replace(/\r\n|[\r\n]/g, ' ');
   const lines = [
     `# Compliance report: ${md(c.adapter.name)} ${md(c.adapter.version)}`,
     '',
@@ -221,7 +229,7 @@ function areaChart(c: Compliance): string {
 /** compliance.html: one file, no external resources; every string from scenarios and adapters is escaped. */
 export function complianceHtml(c: Compliance): string {
   const e = htmlEscape;
-  const cell = (v: Cell): string => `<td class="${v === 'not covered' ? 'nc' : v}">${e(v)}</td>`;
+  const cell = (v: Cell): string => `<td class="${v === 'not covered' ? 'nc' : v === 'known failure' ? 'known' : v}">${e(v)}</td>`;
   const table = (head: readonly string[], rows: readonly (readonly string[])[]): string =>
     `<table><thead><tr>${head.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((v) => `<td>${e(v)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
   const sections = [
@@ -254,6 +262,6 @@ export function complianceHtml(c: Compliance): string {
   ];
   const style =
     'body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px;text-align:left}' +
-    'td.passed{background:#e8f5e9}td.failed{background:#ffebee}td.nc{color:#888}.verdict{font-size:1.4em;font-weight:bold}.ok{color:#2e7d32}.bad{color:#c62828}';
+    'td.passed{background:#e8f5e9}td.failed{background:#ffebee}td.known{background:#fff8e1}td.nc{color:#888}.verdict{font-size:1.4em;font-weight:bold}.ok{color:#2e7d32}.bad{color:#c62828}';
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${e(`Compliance report: ${c.adapter.name} ${c.adapter.version}`)}</title><style>${style}</style></head><body>${sections.join('\n')}</body></html>\n`;
 }

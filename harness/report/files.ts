@@ -35,3 +35,13 @@ export function pointLatest(reportsDir: string, runId: string): void {
     writeFileAtomic(link, `${runId}\n`);
   }
 }
+
+/**
+ * The run folder a path names: a run folder itself, or reports/latest (a symlink, or the text
+ * file pointLatest leaves where symlinks are not allowed), resolved to the folder it points at.
+ */
+export function resolveRunDir(given: string): string {
+  if (!fs.existsSync(given)) return given;
+  if (fs.statSync(given).isFile()) return path.resolve(path.dirname(given), fs.readFileSync(given, 'utf8').trim());
+  return fs.realpathSync(given);
+}

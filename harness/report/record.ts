@@ -3,6 +3,7 @@ import type { Diagnostic } from '../spec/diagnostics';
 import type { KnownFailure } from '../run/expectations';
 import type { ScenarioResult } from '../run/result';
 import { totalsOf, type Totals } from '../run/runner';
+import type { PolicyName } from './compliance';
 import type { AdapterIdentity } from './summary';
 
 /*
@@ -60,6 +61,8 @@ export type RunMeta = {
   readonly expectationsFile: string | null;
   /** Set when the run was stopped before it finished (Ctrl-C, SIGTERM). */
   readonly interrupted: boolean;
+  /** The compliance policy its verdict is given under (--policy). */
+  readonly policy: PolicyName;
 };
 
 /** A whole run. */

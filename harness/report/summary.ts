@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../spec/diagnostics';
+import { adapterOptionOf } from '../sut/process/commandSource';
 import type { KnownFailure } from '../run/expectations';
 import type { ScenarioResult } from '../run/result';
 import type { Totals } from '../run/runner';
@@ -29,7 +30,7 @@ export type Summary = {
   readonly interrupted: boolean;
   /** This run's shard of the plan (--shard I/N), or null. */
   readonly shard: { readonly index: number; readonly count: number } | null;
-  readonly results: readonly RunResult[];
+  readonly results: readonly Omit<RunResult, 'stepLog'>[];
   readonly diagnostics: readonly Diagnostic[];
   /** Known-failure entries past their expiry date (each fails the run). */
   readonly expiredExpectations: readonly KnownFailure[];
@@ -57,7 +58,8 @@ export function summaryOf(record: RunRecord): Summary {
     exitCode: exitCodeOfRecord(record),
     interrupted: m.interrupted,
     shard: m.shard,
-    results: record.results,
+    // Step logs stay in events.jsonl and the Allure results: the summary is the run at a glance.
+    results: record.results.map(({ stepLog: _log, ...r }) => ({ ...r, durationMs: Math.round(r.durationMs * 1000) / 1000 })),
     diagnostics: record.diagnostics,
     expiredExpectations: record.expired,
     baseline: record.gating,
@@ -67,8 +69,7 @@ export function summaryOf(record: RunRecord): Summary {
 
 /** The command that replays one result step by step. */
 export function replayCommand(result: Pick<ScenarioResult, 'file' | 'profile'>, adapterSource: string): string {
-  const adapter = adapterSource === 'reference' ? '' : ` --adapter ${adapterSource}`;
-  return `npx xvc replay ${result.file} --profile ${result.profile}${adapter}`;
+  return `npx xvc replay ${result.file} --profile ${result.profile}${adapterOptionOf(adapterSource)}`;
 }
 
 /** JSON with bigints as decimal strings, keys in a stable order, two-space indent. */

@@ -24,7 +24,7 @@ export function writeRunReports(runDir: string, record: RunRecord, options: Repo
   writeFileAtomic(path.join(runDir, 'junit.xml'), junitXml(summaryOf(record)));
   writeFileAtomic(path.join(runDir, 'events.jsonl'), eventStream(record));
   writeAllure(path.join(runDir, 'allure-results'), record);
-  const compliance = complianceOf(record, summaryJson, options.catalog ?? loadCatalog(), options.policy ?? 'default');
+  const compliance = complianceOf(record, summaryJson, options.catalog ?? loadCatalog(), options.policy ?? record.meta.policy);
   writeFileAtomic(path.join(runDir, 'compliance.json'), toJson(compliance));
   writeFileAtomic(path.join(runDir, 'compliance.md'), complianceMarkdown(compliance));
   writeFileAtomic(path.join(runDir, 'compliance.html'), complianceHtml(compliance));

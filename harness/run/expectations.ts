@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
-import { parse } from 'yaml';
 import type { Diagnostic } from '../spec/diagnostics';
+import { ScenarioSource } from '../spec/source';
+import { VIRIDIAN_PROFILE_NAMES } from '../sut/index';
 
 /** A known failure: a scenario (in one profile, or all) expected to fail, with why. */
 export type KnownFailure = { readonly id: string; readonly profile?: string; readonly reason: string; readonly expires?: string };
@@ -15,29 +16,46 @@ export type Expectations = { readonly file: string; readonly entries: readonly K
  * Malformed entries are diagnostics (exit 2), never silently ignored.
  */
 export function loadExpectations(file: string): { expectations?: Expectations; diagnostics: Diagnostic[] } {
-  let doc: unknown;
+  let text: string;
   try {
-    doc = parse(fs.readFileSync(file, 'utf8'));
+    text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    return { diagnostics: [{ file, line: 1, col: 1, text: '', message: `cannot read the expectations file: ${(error as Error).message}`, hint: 'it is YAML or JSON with a knownFailures list' }] };
+    return { diagnostics: [{ file, line: 1, col: 1, text: '', message: `cannot read the expectations file: ${(error as Error).message}`, hint: 'check the path given to --expectations' }] };
   }
+  // Parsed with positions, so that every problem is reported at its line and column.
+  const source = new ScenarioSource(file, text);
+  const syntax = source.syntaxErrors();
+  if (syntax.length > 0) return { diagnostics: syntax };
+  const doc = source.value();
   const list = (doc as { knownFailures?: unknown } | null)?.knownFailures;
-  if (!Array.isArray(list)) return { diagnostics: [{ file, line: 1, col: 1, text: '', message: 'no knownFailures list', expected: 'knownFailures: [ { id, reason, profile?, expires? } ]', hint: 'see docs/ci.md' }] };
+  if (!Array.isArray(list)) return { diagnostics: [source.diagnostic([], 'no knownFailures list', 'knownFailures: [ { id, reason, profile?, expires? } ]', 'see docs/ci.md')] };
   const entries: KnownFailure[] = [];
   const diagnostics: Diagnostic[] = [];
+  const shape = '{ id: SCENARIO_ID, reason: WHY, profile?: NAME, expires?: YYYY-MM-DD }';
   list.forEach((e: unknown, i) => {
-    const entry = e as Record<string, unknown>;
+    const at = ['knownFailures', i];
+    const entry = e as Record<string, unknown> | null;
     if (typeof entry?.['id'] !== 'string' || typeof entry['reason'] !== 'string' || entry['reason'].trim() === '') {
-      diagnostics.push({ file, line: 1, col: 1, text: JSON.stringify(e), message: `knownFailures[${i}] needs an id and a reason`, expected: '{ id: SCENARIO_ID, reason: WHY, profile?: NAME, expires?: YYYY-MM-DD }' });
+      diagnostics.push(source.diagnostic(at, `knownFailures[${i}] needs an id and a reason`, shape, 'every known failure says why it is expected'));
+      return;
+    }
+    const unknown = Object.keys(entry).filter((k) => !['id', 'reason', 'profile', 'expires'].includes(k));
+    if (unknown.length > 0) {
+      diagnostics.push(source.diagnostic([...at, unknown[0] as string], `knownFailures[${i}] has an unknown field "${unknown[0] ?? ''}"`, shape, undefined, true));
+      return;
+    }
+    const profile = entry['profile'];
+    if (profile !== undefined && !(typeof profile === 'string' && (VIRIDIAN_PROFILE_NAMES as readonly string[]).includes(profile))) {
+      diagnostics.push(source.diagnostic([...at, 'profile'], `knownFailures[${i}].profile "${String(profile)}" is not a profile`, VIRIDIAN_PROFILE_NAMES.join(', '), 'leave it out to cover every profile'));
       return;
     }
     const expires = entry['expires'];
     const expiresText = expires instanceof Date ? expires.toISOString().slice(0, 10) : typeof expires === 'string' ? expires : undefined;
-    if (expires !== undefined && (expiresText === undefined || !/^\d{4}-\d{2}-\d{2}$/.test(expiresText))) {
-      diagnostics.push({ file, line: 1, col: 1, text: String(expires), message: `knownFailures[${i}].expires is not a date`, expected: 'YYYY-MM-DD' });
+    if (expires !== undefined && (expiresText === undefined || !/^\d{4}-\d{2}-\d{2}$/.test(expiresText) || Number.isNaN(Date.parse(expiresText)))) {
+      diagnostics.push(source.diagnostic([...at, 'expires'], `knownFailures[${i}].expires is not a date`, 'YYYY-MM-DD', 'the last day the entry holds; after it the run fails'));
       return;
     }
-    entries.push({ id: entry['id'], reason: entry['reason'], ...(typeof entry['profile'] === 'string' ? { profile: entry['profile'] } : {}), ...(expiresText ? { expires: expiresText } : {}) });
+    entries.push({ id: entry['id'], reason: entry['reason'], ...(typeof profile === 'string' ? { profile } : {}), ...(expiresText ? { expires: expiresText } : {}) });
   });
   return { expectations: { file, entries }, diagnostics };
 }

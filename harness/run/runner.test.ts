@@ -340,15 +340,15 @@ describe('executeRun, totalsOf and the expectations file', () => {
       expect(loadExpectations(file).expectations?.entries).toEqual([{ id: 'a.b', reason: 'r' }]);
     });
 
-    test('an entry without an id or a reason, or with a bad date, is a diagnostic and is left out', () => {
+    test('an entry without an id or a reason, or with a bad date, is a diagnostic at its line and column and is left out', () => {
       const file = write('bad.yaml', 'knownFailures:\n  - { id: ok.one, reason: fine }\n  - { id: no.reason }\n  - { id: blank.reason, reason: "  " }\n  - { id: bad.date, reason: x, expires: tomorrow }\n  - 5\n');
       const r = loadExpectations(file);
       expect(r.expectations?.entries.map((e) => e.id)).toEqual(['ok.one']);
-      expect(r.diagnostics.map((d) => [d.file, d.message, d.text])).toEqual([
-        [file, 'knownFailures[1] needs an id and a reason', '{"id":"no.reason"}'],
-        [file, 'knownFailures[2] needs an id and a reason', '{"id":"blank.reason","reason":"  "}'],
-        [file, 'knownFailures[3].expires is not a date', 'tomorrow'],
-        [file, 'knownFailures[4] needs an id and a reason', '5'],
+      expect(r.diagnostics.map((d) => [d.file, d.line, d.col, d.message, d.text])).toEqual([
+        [file, 3, 5, 'knownFailures[1] needs an id and a reason', '- { id: no.reason }'],
+        [file, 4, 5, 'knownFailures[2] needs an id and a reason', '- { id: blank.reason, reason: "  " }'],
+        [file, 5, 41, 'knownFailures[3].expires is not a date', 'tomorrow'],
+        [file, 6, 5, 'knownFailures[4] needs an id and a reason', '5'],
       ]);
       expect(r.diagnostics[0]?.expected).toBe('{ id: SCENARIO_ID, reason: WHY, profile?: NAME, expires?: YYYY-MM-DD }');
       expect(r.diagnostics[2]?.expected).toBe('YYYY-MM-DD');
@@ -361,7 +361,15 @@ describe('executeRun, totalsOf and the expectations file', () => {
       const missing = path.join(dir, 'missing.yaml');
       expect(loadExpectations(missing).diagnostics).toEqual([expect.objectContaining({ file: missing, message: expect.stringMatching(/^cannot read the expectations file: ENOENT/) })]);
       const broken = write('broken.yaml', 'knownFailures: [\n');
-      expect(loadExpectations(broken)).toEqual({ diagnostics: [expect.objectContaining({ message: expect.stringMatching(/^cannot read the expectations file: /) })] });
+      expect(loadExpectations(broken)).toEqual({ diagnostics: [expect.objectContaining({ file: broken, line: 2, col: 1, message: expect.stringMatching(/^YAML: /) })] });
+    });
+
+    test('an unknown field or profile is a diagnostic at its place', () => {
+      const file = write('fields.yaml', 'knownFailures:\n  - id: a\n    reason: r\n    expire: 2027-01-01\n  - { id: b, reason: r, profile: modrn }\n');
+      expect(loadExpectations(file).diagnostics.map((d) => [d.line, d.col, d.message])).toEqual([
+        [4, 5, 'knownFailures[0] has an unknown field "expire"'],
+        [5, 34, 'knownFailures[1].profile "modrn" is not a profile'],
+      ]);
     });
   });
 });

@@ -8,7 +8,7 @@ import { bufferBytes, Scratch, storeBytes } from './buffers';
 import { checkCommon, checkRawBuffer, type Check, type WorldView } from './checks';
 import { forwardTime, ScenarioError, type ScenarioResult, type StepFailure, type StepLog } from './result';
 import { describeResult, describeTrace, jsonSafe, stepTitle } from '../report/describe';
-import { hypercallNameOf, multicallEntries, xenCallFacts, type Fact } from '../coverage/facts';
+import { hypercallNameOf, mmuextDoneBefore, multicallEntries, xenCallFacts, type Fact } from '../coverage/facts';
 
 const { SHARED_INFO } = xenAbi;
 
@@ -95,6 +95,7 @@ export function runXenScenario(loaded: Pick<LoadedScenario, 'file' | 'scenario'>
 }
 
 const MULTICALL = BigInt(xenAbi.XenHypercall.multicall);
+const MMUEXT_OP = BigInt(xenAbi.XenHypercall.mmuext_op);
 
 function stepName(step: Step | undefined): string {
   if (!step) return '?';
@@ -152,10 +153,11 @@ class XenStepRunner {
           regs[j] = this.argument(arg, named);
         });
         const entries = this.options.onFact && nr === MULTICALL ? multicallEntries(this.pair.xen.machine.memory, regs[0], regs[1]) : undefined;
+        const doneBefore = this.options.onFact && nr === MMUEXT_OP ? mmuextDoneBefore(this.pair.xen.machine.memory, regs[2]) : undefined;
         const s = this.pair.hypercall(vcpu, nr, regs);
         result = { xen: s.xen, translated: s.translated };
         pairStep = s;
-        if (this.options.onFact) this.recordFacts(nr, regs, s.xen, named, entries);
+        if (this.options.onFact) this.recordFacts(nr, regs, s.xen, named, entries, doneBefore);
         break;
       }
       case 'store': {
@@ -352,12 +354,12 @@ class XenStepRunner {
   }
 
   /** What a call exercised, as coverage names it (harness/coverage/facts.ts). */
-  private recordFacts(nr: bigint, regs: readonly bigint[], result: XenCallResult, named: Map<string, Named>, multicall: bigint[][] | undefined): void {
+  private recordFacts(nr: bigint, regs: readonly bigint[], result: XenCallResult, named: Map<string, Named>, multicall: bigint[][] | undefined, mmuextDone: number | undefined): void {
     const record = this.options.onFact;
     if (!record) return;
     const out = named.get('out');
     const layout = out?.struct ? STRUCTS.get(out.struct) : undefined;
-    const ctx = { memory: this.pair.xen.machine.memory, ...(out && layout ? { out: { gpa: out.gpa, layout } } : {}), ...(multicall ? { multicallEntries: multicall } : {}) };
+    const ctx = { memory: this.pair.xen.machine.memory, ...(out && layout ? { out: { gpa: out.gpa, layout } } : {}), ...(multicall ? { multicallEntries: multicall } : {}), ...(mmuextDone !== undefined ? { mmuextDoneBefore: mmuextDone } : {}) };
     for (const fact of xenCallFacts(hypercallNameOf(nr), regs, result, ctx)) record(fact);
   }
 

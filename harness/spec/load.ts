@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { textKey, type ScenarioCache } from './cache';
 import type { Diagnostic } from './diagnostics';
 import type { Scenario } from './scenario';
 import { ScenarioSource } from './source';
@@ -36,14 +37,24 @@ export function scenarioFiles(paths: readonly string[]): { files: string[]; miss
 }
 
 /** Loads one file: parses with positions, validates; a broken file gives diagnostics, never a throw. */
-export function loadScenarioFile(file: string, display = file): { scenario?: LoadedScenario; diagnostics: Diagnostic[] } {
+export function loadScenarioFile(file: string, display = file, cache?: ScenarioCache): { scenario?: LoadedScenario; diagnostics: Diagnostic[] } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     return { diagnostics: [{ file: display, line: 1, col: 1, text: '', message: `cannot read the file: ${(error as Error).message}`, hint: 'check the path and its permissions' }] };
   }
-  return loadScenarioText(display, text);
+  if (!cache) return loadScenarioText(display, text);
+  const key = textKey(text);
+  const cached = cache.get(key);
+  if (cached !== undefined) {
+    // The positions are only wanted for a diagnostic: parse again then.
+    let source: ScenarioSource | undefined;
+    return { scenario: { file: display, scenario: cached as Scenario, get source() { return (source ??= new ScenarioSource(display, text)); } }, diagnostics: [] };
+  }
+  const loaded = loadScenarioText(display, text);
+  if (loaded.scenario) cache.set(key, loaded.scenario.scenario);
+  return loaded;
 }
 
 /** Loads a scenario from its text. */
@@ -62,14 +73,14 @@ export function loadScenarioText(file: string, text: string): { scenario?: Loade
  * Loads every scenario under `paths`. All errors are collected; a file with errors is left out
  * and the others are kept. Ids must be unique across the corpus.
  */
-export function loadCorpus(paths: readonly string[], cwd = process.cwd()): Corpus {
+export function loadCorpus(paths: readonly string[], cwd = process.cwd(), options: { readonly cache?: ScenarioCache } = {}): Corpus {
   const { files, missing } = scenarioFiles(paths.map((p) => path.resolve(cwd, p)));
   const diagnostics: Diagnostic[] = missing.map((m) => ({ file: path.relative(cwd, m) || m, line: 1, col: 1, text: '', message: 'no such file or directory', hint: 'check the path' }));
   const scenarios: LoadedScenario[] = [];
   const ids = new Map<string, LoadedScenario>();
   for (const file of files) {
     const display = path.relative(cwd, file) || file;
-    const loaded = loadScenarioFile(file, display);
+    const loaded = loadScenarioFile(file, display, options.cache);
     diagnostics.push(...loaded.diagnostics);
     if (!loaded.scenario) continue;
     const earlier = ids.get(loaded.scenario.scenario.id);
@@ -81,5 +92,6 @@ export function loadCorpus(paths: readonly string[], cwd = process.cwd()): Corpu
     ids.set(loaded.scenario.scenario.id, loaded.scenario);
     scenarios.push(loaded.scenario);
   }
+  options.cache?.save();
   return { scenarios, diagnostics, files: files.length };
 }

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import Ajv, { type ErrorObject } from 'ajv';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { SCENARIO_SCHEMA_PATH } from '../paths';
 import { closest, type Diagnostic } from './diagnostics';
 import { ALL_ACTIONS, VIRIDIAN_ACTIONS, XEN_ACTIONS, type Argument, type BufferSpec, type Scenario, type Step } from './scenario';
@@ -10,8 +10,9 @@ import { evalDuration, evalScalar, ValueError, varsOf } from './values';
 /** The JSON Schema the package ships (specs/scenario.schema.json). */
 export const SCENARIO_SCHEMA: Record<string, unknown> = JSON.parse(fs.readFileSync(SCENARIO_SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const schemaCheck = ajv.compile(SCENARIO_SCHEMA);
+/** The schema's validator, compiled on first use (a run whose scenarios all come from the cache needs none). */
+let compiled: ValidateFunction | undefined;
+const schemaValidator = (): ValidateFunction => (compiled ??= new Ajv({ allErrors: true, strict: false }).compile(SCENARIO_SCHEMA));
 
 /** Keys each part of a scenario may have, for "did you mean". */
 const KEYS: Readonly<Record<string, readonly string[]>> = {
@@ -26,6 +27,7 @@ const KEYS: Readonly<Record<string, readonly string[]>> = {
  * after they are saved, vCPU numbers in range). Every problem becomes a diagnostic at its place.
  */
 export function validateScenario(source: ScenarioSource, value: unknown): Diagnostic[] {
+  const schemaCheck = schemaValidator();
   if (!schemaCheck(value)) return schemaDiagnostics(source, schemaCheck.errors ?? []);
   const scenario = value as Scenario;
   return new SemanticCheck(source, scenario).run();

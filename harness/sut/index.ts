@@ -9,3 +9,4 @@ export * from './worlds/index';
 export * as referenceAdapter from '../../emulator/adapter/index';
 export type { PeerRequest, PeerResult, PeerReply } from '../../emulator/adapter/peerProtocol';
 export * from './loadAdapter';
+export * from './process/index';

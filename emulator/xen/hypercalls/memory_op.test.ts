@@ -609,6 +609,8 @@ describe(`other memory_op sub-ops (${MEM} do_memory_op; xen/arch/x86/mm.c arch_m
     const h = hvm();
     expect(memop(h, XENMEM.XENMEM_remove_from_physmap, xrfp(h, 0, 0x300n))).toBe(E('XEN_EACCES')); // dom0 is PV
     expect(memop(h, XENMEM.XENMEM_remove_from_physmap, xrfp(h, SELF, 3000n))).toBe(E('XEN_ENOENT'));
+    // Beyond the address space the p2m has no entry either: -ENOENT, not a gap in the model.
+    for (const gpfn of [4096n, 1n << 40n, (1n << 64n) - 1n]) expect(memop(h, XENMEM.XENMEM_remove_from_physmap, xrfp(h, SELF, gpfn))).toBe(E('XEN_ENOENT'));
   });
 
   test('HVM XENMEM_remove_from_physmap of RAM unmaps the gfn but the page stays allocated: tot_pages does not fall', () => {

@@ -7,6 +7,7 @@ import { xsmTarget } from '../evtchn/operations';
 import { arg, copyFromGuest, guestHandleOkay, isNullHandle, readGuestBytes, readGuestU64, writeGuestU64 } from '../guestAccess';
 import { errno, returned, unimplemented, type XenOutcome } from '../outcome';
 import type { XenDomain } from '../domain';
+import { claimPages, podTarget } from '../memoryPrivileged';
 import { defineHypercall, type HypercallContext } from './types';
 
 /** MEMOP_EXTENT_SHIFT / MEMOP_CMD_MASK (xen/include/xen/hypercall.h). */
@@ -225,8 +226,9 @@ function maximumGpfn(d: XenDomain): bigint {
 /**
  * XENMEM_remove_from_physmap (xen/common/memory.c do_memory_op): struct xen_remove_from_physmap
  * {domid_t domid @0; xen_pfn_t gpfn @8} (16 bytes). Only a translated target may be changed
- * (-EACCES otherwise); an empty gfn is -ENOENT; a RAM page leaves the p2m but stays allocated
- * (guest_physmap_remove_page drops no allocation reference), so tot_pages does not change.
+ * (-EACCES otherwise); an empty gfn, or one beyond the address space, is -ENOENT; a RAM page
+ * leaves the p2m but stays allocated (guest_physmap_remove_page drops no allocation reference),
+ * so tot_pages does not change.
  */
 function removeFromPhysmap(ctx: HypercallContext, ptr: bigint): XenOutcome {
   const { xen, d } = ctx;
@@ -238,7 +240,9 @@ function removeFromPhysmap(ctx: HypercallContext, ptr: bigint): XenOutcome {
   if (!target.isHvm) return errno('XEN_EACCES');
   if (!xsmTarget(d, target)) return errno('XEN_EPERM'); // xsm_remove_from_physmap (XSM_TARGET)
   const gpfn = view.getBigUint64(8, true);
-  if (gpfn >= BigInt(target.memory.addressSpacePages)) return unimplemented(`remove_from_physmap at gfn ${gpfn}: beyond the modelled guest-physical address space`);
+  // Nothing is mapped beyond the address space: the p2m lookup (ept_get_entry / p2m_pt_get_entry
+  // above max_mapped_pfn) yields no page, so get_page_from_gfn is NULL: -ENOENT.
+  if (gpfn >= BigInt(target.memory.addressSpacePages)) return errno('XEN_ENOENT');
   const gfn = Number(gpfn);
   if (target.isXenFrame(gfn)) return unimplemented('remove_from_physmap of the frames held for shared_info and the grant table is not modelled');
   if (target.memory.isForeign(gfn)) return unimplemented('remove_from_physmap of a grant-mapped frame is not modelled');
@@ -318,8 +322,9 @@ export const memory_op = defineHypercall({
       case XENMEM.XENMEM_remove_from_physmap:
         if (start !== 0n) return errno('XEN_EINVAL');
         return removeFromPhysmap(ctx, ptr);
-      case XENMEM.XENMEM_exchange:
       case XENMEM.XENMEM_claim_pages:
+        return claimPages(ctx, ptr, start);
+      case XENMEM.XENMEM_exchange:
       case XENMEM.XENMEM_reserved_device_memory_map:
         if (start !== 0n) return errno('XEN_EINVAL');
         return unimplemented(`memory_op ${op}: not modelled`);
@@ -373,6 +378,9 @@ export const memory_op = defineHypercall({
           case XENMEM.XENMEM_machphys_compat_mfn_list:
             // subarch_memory_op: !opt_pv32 (CONFIG_PV32 is not built, see the capabilities string).
             return errno('XEN_EOPNOTSUPP');
+          case XENMEM.XENMEM_set_pod_target:
+          case XENMEM.XENMEM_get_pod_target:
+            return podTarget(ctx, op, ptr);
           default:
             return unimplemented(`memory_op ${op}: architecture memory interface not modelled`);
         }

@@ -1,7 +1,9 @@
 import { VCPUOP, RUNSTATE } from '../abi/vcpu';
 import { EVTCHNOP } from '../abi/event_channel';
 import { SHUTDOWN } from '../abi/sched';
-import { SHARED_INFO, VCPU_GUEST_CONTEXT_SIZE, VCPU_INFO_TIME, evtchn_bind_ipi, evtchn_port_arg, vcpu_info, vcpu_register_vcpu_info, vcpu_runstate_info, vcpu_time_info } from '../abi/layouts';
+import { SHARED_INFO, VCPU_GUEST_CONTEXT_SIZE, VCPU_INFO_TIME, evtchn_bind_ipi, evtchn_port_arg, gnttab_map_grant_ref, vcpu_info, vcpu_register_vcpu_info, vcpu_runstate_info, vcpu_time_info } from '../abi/layouts';
+import { GNTMAP, GNTST, GNTTABOP } from '../abi/grant_table';
+import type { GuestType } from '../config';
 import type { XenProfileName } from '../profiles';
 import { E, XenTestGuest } from '../xenTestkit';
 
@@ -10,6 +12,13 @@ const X86 = 'xen/arch/x86/domain.c do_vcpu_op';
 const BAD_PTR = 0x7fff_f000_0000n;
 
 const vcpuOp = (g: XenTestGuest, cmd: number, vcpu: number, arg: bigint = 0n) => g.ret('vcpu_op', cmd, vcpu, arg);
+
+/** Maps the peer's grant `ref` at guest frame `gfn` (GNTTABOP_map_grant_ref with a host mapping). */
+const mapGrant = (g: XenTestGuest, ref: number, gfn: number, readonly: boolean): void => {
+  const at = g.put(gnttab_map_grant_ref, { host_addr: BigInt(gfn) * 4096n, flags: GNTMAP.GNTMAP_host_map | (readonly ? GNTMAP.GNTMAP_readonly : 0), ref, dom: 0 });
+  expect(g.ret('grant_table_op', GNTTABOP.GNTTABOP_map_grant_ref, at, 1)).toBe(0n);
+  expect(g.get(gnttab_map_grant_ref, at).status).toBe(GNTST.GNTST_okay);
+};
 
 describe(`vcpu_op dispatch (${X86})`, () => {
   test('a vCPU that does not exist is -ENOENT, before the command is looked at', () => {
@@ -179,6 +188,18 @@ describe(`VCPUOP_register_vcpu_info, Xen 4.18 and later (${DOM}, map_guest_area)
     expect(register(new XenTestGuest(), 0, 1n << 60n, 0)).toBe(E('XEN_EINVAL'));
   });
 
+  test.each(['pvhvm', 'pv'] as GuestType[])('%s: a grant-mapped gfn, writable or read-only, is -EINVAL (no page from check_get_page_from_gfn), and nothing is registered', (guestType) => {
+    const g = new XenTestGuest({ xen: { guestType } });
+    expect(g.xen.peerActions.grantAccess(10, 8, false)).toBe(true);
+    expect(g.xen.peerActions.grantAccess(11, 9, true)).toBe(true);
+    mapGrant(g, 10, 0x800, false);
+    mapGrant(g, 11, 0x801, true);
+    expect(register(g, 0, 0x800n, 0)).toBe(E('XEN_EINVAL'));
+    expect(register(g, 0, 0x801n, 0)).toBe(E('XEN_EINVAL'));
+    expect(g.xen.guest.vcpus[0]?.vcpuInfoRegistered).toBe(false);
+    expect(register(g, 0, 0x200n, 0)).toBe(0n);
+  });
+
   test('another running vCPU may be the target', () => {
     expect(register(new XenTestGuest(), 1, 0x200n, 0)).toBe(0n);
   });
@@ -219,5 +240,12 @@ describe('VCPUOP_register_vcpu_info, Xen 4.17 (xen/common/domain.c map_vcpu_info
 
   test('a frame that is not guest RAM is -EINVAL', () => {
     expect(register(new XenTestGuest({ xen: { profile } }), 0, 3000n, 0)).toBe(E('XEN_EINVAL'));
+  });
+
+  test('a grant-mapped gfn is -EINVAL (get_page_from_gfn: the frame belongs to the granting domain)', () => {
+    const g = new XenTestGuest({ xen: { profile } });
+    expect(g.xen.peerActions.grantAccess(10, 8, false)).toBe(true);
+    mapGrant(g, 10, 0x800, false);
+    expect(register(g, 0, 0x800n, 0)).toBe(E('XEN_EINVAL'));
   });
 });

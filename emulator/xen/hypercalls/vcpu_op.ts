@@ -112,7 +112,7 @@ function registerVcpuInfo(ctx: HypercallContext, target: XenVcpu, ptr: bigint): 
       if (target.vcpuInfoRegistered) return errno('XEN_EINVAL');
       if (target !== v && target.hw.state !== 'down') return errno('XEN_EINVAL');
       const gaddr = (gfn << 12n) + BigInt(offset);
-      return mapVcpuInfo(d, target, Number(gaddr), 'XEN_EINVAL');
+      return mapVcpuInfo(d, target, Number(gaddr));
     }
     default:
       return xen.profile.registerVcpuInfo satisfies never;
@@ -121,15 +121,22 @@ function registerVcpuInfo(ctx: HypercallContext, target: XenVcpu, ptr: bigint): 
 
 /**
  * The part of map_guest_area / map_vcpu_info that maps the page and moves vcpu_info: the page
- * must be guest RAM (check_get_page_from_gfn: -EINVAL) and writable (-EACCES); the old contents
- * are copied (or a fresh masked vcpu_info is made from the dummy), every selector bit and the
- * upcall are set pending, and vcpu_time_info is refreshed.
+ * must be the domain's own RAM (-EINVAL otherwise); the old contents are copied (or a fresh
+ * masked vcpu_info is made from the dummy), every selector bit and the upcall are set pending,
+ * and vcpu_time_info is refreshed.
  */
-function mapVcpuInfo(d: XenDomain, target: XenVcpu, gpa: number, notWritable: 'XEN_EACCES' | 'XEN_EINVAL' = 'XEN_EACCES'): XenOutcome {
+function mapVcpuInfo(d: XenDomain, target: XenVcpu, gpa: number): XenOutcome {
   const gfn = Math.floor(gpa / PAGE_SIZE);
-  if (!d.memory.isPopulated(gfn) || !d.memory.inSpace(gfn)) return errno('XEN_EINVAL');
-  const probe = d.memory.check(gpa, vcpu_info.size, 'write');
-  if (probe) return errno(probe.reason === 'read-only' ? notWritable : 'XEN_EINVAL');
+  // check_get_page_from_gfn (4.18+, xen/common/memory.c) and map_vcpu_info (4.17) answer -EINVAL
+  // when get_page_from_gfn finds no page: a hole, or a grant-mapped frame. For an HVM guest the
+  // p2m type of a grant mapping (p2m_grant_map_rw/ro) is neither RAM nor foreign, so
+  // get_page_from_mfn_and_type (xen/arch/x86/mm/p2m.c) takes no reference; for a PV guest the
+  // frame belongs to the granting domain and get_page(page, d) fails.
+  if (!d.memory.isPopulated(gfn) || !d.memory.inSpace(gfn) || d.memory.isForeign(gfn)) return errno('XEN_EINVAL');
+  // get_page_type(pg, PGT_writable_page) fails for a page typed as a PV page table or descriptor
+  // page (-EACCES in 4.18+, -EINVAL in 4.17); page types are not modelled, so every RAM page of
+  // the domain is writable here.
+  if (d.memory.check(gpa, vcpu_info.size, 'write')) return errno('XEN_EINVAL');
   const old = d.vcpuInfo(target);
   const image = old.mem.readBytes(old.gpa, vcpu_info.size);
   if (isFault(image)) return errno('XEN_EINVAL');
