@@ -45,7 +45,7 @@ export const fuzzCommand: Command = {
     '                     1 keeps it), findings merged; --runs is split between them (default 1)',
     '  --out DIR          reports folder (default reports): OUT/<run-id>/fuzz.json and junit.xml',
     '',
-    'Exit codes: 0 no failure, 1 failures found, 2 usage, 3 adapter cannot be loaded.',
+    'Exit codes: 0 no failure, 1 failures found, 2 usage, 3 the adapter cannot be used or a fuzz worker crashed.',
     '',
     'Examples:',
     '  xvc fuzz --time 60',
@@ -155,11 +155,12 @@ async function fuzz(req: FuzzRequest, io: CommandIo): Promise<number> {
       }
       io.stdout(failureText(f, replayOf(f, req, adapter), saved.get(f.hash), cwd));
     },
-  }, workers, source);
+  }, workers === 1 ? 0 : workers, source);
   adapter.close?.();
   meter.clear();
+  for (const e of result.crashed) io.stderr(`xvc fuzz: ${e}\n`);
   const finished = new Date();
-  const exitCode = result.failures.length > 0 ? EXIT.failures : EXIT.ok;
+  const exitCode = result.crashed.length > 0 ? EXIT.infrastructure : result.failures.length > 0 ? EXIT.failures : EXIT.ok;
   const reportsDir = path.resolve(cwd, req.out ?? 'reports');
   const runId = newRunId(reportsDir, started);
   const elapsed = result.elapsedMs / 1000;

@@ -8,10 +8,12 @@ import { ScenarioCache } from '../spec/cache';
 import { loadCorpus } from '../spec/load';
 import { knownFailure, loadExpectations, type Expectations } from '../run/expectations';
 import { runPlan, type AdapterSource } from '../run/pool';
+import { withoutShard } from '../report/merge';
 import { fuzzReplayCommand } from '../fuzz/failure';
+import { batchSeed } from '../fuzz/campaign';
 import { runParallelCampaign } from '../fuzz/parallel';
 import { FUZZ_TARGETS } from '../fuzz/targets';
-import { planRuns, totalsOf, type PlannedRun } from '../run/runner';
+import { planRuns, type PlannedRun } from '../run/runner';
 import type { ScenarioResult } from '../run/result';
 import { newRunId, pointLatest } from '../report/files';
 import { compareWithBaseline, loadBaseline } from '../report/gating';
@@ -58,8 +60,9 @@ export function countOption(name: string, text: string | undefined, fallback: nu
 }
 
 /**
- * SIGINT and SIGTERM while a run is under way: the first asks it to stop after the scenarios in
- * progress (their reports are then written, marked interrupted); a second one exits at once.
+ * SIGINT and SIGTERM while a run is under way: the first stops it (scenarios in flight in worker
+ * processes are abandoned; in this process the one running finishes first) and the reports of
+ * what finished are written, marked interrupted; a second one exits at once.
  */
 type Interruption = { readonly requested: () => boolean; readonly signal: () => string | undefined; readonly dispose: () => void };
 
@@ -109,18 +112,9 @@ export function profileOf(text: string | undefined): string | undefined {
   throw new UsageError(`--profile: unknown profile "${text}" (minimal, ws2008, modern or all)`);
 }
 
-/** The exit code of a run (design.md section 6): infrastructure errors, then invalid input, then failures. */
-export function exitCodeOf(results: readonly ScenarioResult[], diagnostics: readonly Diagnostic[]): number {
-  const t = totalsOf(results);
-  if (t.errors > 0) return EXIT.infrastructure;
-  if (diagnostics.length > 0) return EXIT.invalidInput;
-  if (t.failed > 0 || t.unexpectedPasses > 0) return EXIT.failures;
-  return EXIT.ok;
-}
-
 function failureLine(r: ScenarioResult & { replay: string }): string {
   const f = r.failure;
-  const head = r.status === 'passed' ? `unexpected pass (listed: ${r.known ?? ''})` : f ? `step ${f.step + 1} (${f.stepName}): ${f.message}` : r.status;
+  const head = r.status === 'passed' ? `unexpected pass (listed: ${r.known ?? ''})` : f ? `${f.step >= 0 ? `step ${f.step + 1} (${f.stepName})` : f.stepName}: ${f.message}` : r.status;
   return `${r.status === 'error' ? 'E' : 'x'} ${r.id} [${r.profile}] ${head}\n    ${r.file}\n    replay: ${r.replay}`;
 }
 
@@ -163,7 +157,7 @@ export const runCommand: Command = {
     '',
     'Exit codes: 0 passed, 1 failures or unexpected passes, 2 invalid scenarios or usage,',
     '3 adapter or infrastructure error, or interrupted (Ctrl-C, SIGTERM: the scenarios finished by',
-    'then are reported, and the run is marked interrupted).',
+    'then are reported, and the run is marked interrupted; a second signal exits at once with 130).',
     '',
     'Examples:',
     '  xvc run',
@@ -217,7 +211,7 @@ export type RunRequest = {
   readonly shard?: string;
   readonly baseline?: string;
   readonly policy?: string;
-  /** Worker threads; 0 (the default here; the command line's is the number of cores) runs in this thread. */
+  /** Worker processes; 0 (the default here; the command line's is the number of cores) runs in this process. */
   readonly workers?: number;
   readonly scenarioTimeoutMs?: number;
   /** A fuzz campaign of this many seconds after the scenarios (--fuzz). */
@@ -291,14 +285,17 @@ async function runAndReport(req: RunRequest, io: CommandIo, stop: Interruption):
     scenarioTimeoutMs: req.scenarioTimeoutMs ?? DEFAULT_SCENARIO_TIMEOUT_MS,
     stopped: stop.requested,
   });
-  const seed = req.seed ?? ((Date.now() ^ (process.pid << 16)) | 0);
-  const fuzz = req.fuzzSeconds !== undefined && !stop.requested() ? await fuzzCampaign(req, seed, adapter, req.workers ?? 0, io) : null;
+  // Each shard of a matrix fuzzes its own campaign: shard I > 1 derives its seed from --seed.
+  const baseSeed = req.seed ?? ((Date.now() ^ (process.pid << 16)) | 0);
+  const seed = shard && shard.index > 1 ? batchSeed(baseSeed, 'viridian', -100 - shard.index) : baseSeed;
+  const fuzz = req.fuzzSeconds !== undefined && !stop.requested() ? await fuzzCampaign(req, seed, adapter, req.workers ?? 0, io, stop.requested) : null;
   adapter.close?.();
   const results: RunResult[] = [...byPosition.entries()]
     .sort((a, b) => a[0] - b[0])
     .map(([i, r]) => {
       const run = mine[i] as PlannedRun;
-      const known = knownFailure(expectations, r.id, r.profile);
+      // An infrastructure error is never a known failure: the adapter crashed or hung.
+      const known = r.status === 'error' ? undefined : knownFailure(expectations, r.id, r.profile);
       return { ...r, ...(known ? { known: known.reason } : {}), index: indexOf.get(run) ?? 0, replay: replayCommand(r, adapter.identity.source) };
     });
   if (stop.signal() !== undefined) io.stderr(`xvc run: ${stop.signal() ?? ''}: stopped after ${results.length} of ${mine.length} runs; the reports hold those\n`);
@@ -310,10 +307,11 @@ async function runAndReport(req: RunRequest, io: CommandIo, stop: Interruption):
       startedAt: started.toISOString(),
       finishedAt: new Date().toISOString(),
       durationMs: Math.round(performance.now() - t0),
-      command: ['run', ...req.argv],
+      // Without --shard and --out: what the shards of one run share, and what merge-reports writes.
+      command: ['run', ...withoutShard(req.argv)],
       adapter: adapter.identity,
       profiles: [...new Set(plan.map((r) => r.profile))],
-      seed: fuzz ? String(seed) : null,
+      seed: fuzz ? String(baseSeed) : null,
       shard: shard ?? null,
       planned: plan.length,
       expectationsFile: req.expectations ?? null,
@@ -349,7 +347,7 @@ async function runAndReport(req: RunRequest, io: CommandIo, stop: Interruption):
 }
 
 /** The run's fuzz campaign (--fuzz): both targets, every profile the run covers, the run's adapter. */
-async function fuzzCampaign(req: RunRequest, seed: number, adapter: AdapterChoice, workers: number, io: CommandIo): Promise<FuzzSummary> {
+async function fuzzCampaign(req: RunRequest, seed: number, adapter: AdapterChoice, workers: number, io: CommandIo, stopped: () => boolean): Promise<FuzzSummary> {
   const profiles = req.profile === undefined || req.profile === 'all' ? VIRIDIAN_PROFILE_NAMES : [req.profile as ViridianProfileName];
   io.stderr(`xvc run: fuzzing for ${req.fuzzSeconds ?? 0} s (seed ${seed})\n`);
   const result = await runParallelCampaign(
@@ -364,9 +362,12 @@ async function fuzzCampaign(req: RunRequest, seed: number, adapter: AdapterChoic
       batch: 20,
       maxFailures: 1,
     },
+    // Worker processes even for one: this process stays free to notice Ctrl-C.
     Math.max(1, workers),
     adapterSource(adapter),
+    stopped,
   );
+  for (const e of result.crashed) io.stderr(`xvc run: ${e}\n`);
   const source = adapter.reference ? undefined : adapter.identity.source;
   return {
     seed,
@@ -374,6 +375,7 @@ async function fuzzCampaign(req: RunRequest, seed: number, adapter: AdapterChoic
     steps: result.steps,
     durationMs: Math.round(result.elapsedMs),
     failures: result.failures.map((f) => ({ target: f.target, profile: f.profile, message: f.message, replay: fuzzReplayCommand(f.target, f, req.profile, source), regressionFile: null })),
+    errors: result.crashed,
   };
 }
 

@@ -1,4 +1,4 @@
-import { loadAdapterModule } from '../sut/index';
+import { loadAdapterModule, setAdapterProcessListener } from '../sut/index';
 import { factoryOf } from '../run/pool';
 import { serveWorker } from '../run/workerProcess';
 import { runCampaign } from './campaign';
@@ -7,6 +7,8 @@ import type { FuzzWorkerMessage, FuzzWorkerSetup } from './parallel';
 /* One campaign of xvc fuzz --workers N, in a worker process (parallel.ts): it runs, reports, and exits. */
 
 serveWorker<FuzzWorkerSetup, never, FuzzWorkerMessage>(async (setup, post) => {
+  // The harness kills the adapter programs of a worker it has to stop.
+  setAdapterProcessListener((pid, alive) => post({ type: 'adapter-process', pid, alive }));
   try {
     const { factory, close } = await factoryOf(setup.adapter, async (file) => (await loadAdapterModule(file)).factory);
     let last = 0;
@@ -14,6 +16,8 @@ serveWorker<FuzzWorkerSetup, never, FuzzWorkerMessage>(async (setup, post) => {
       ...setup.options,
       ...(factory ? { adapter: factory } : {}),
       onProgress: (progress) => {
+        // The harness has gone (stopped, killed): stop too, rather than finish a campaign nobody reads.
+        if (!process.connected) process.exit(0);
         if (progress.elapsedMs - last < 200) return;
         last = progress.elapsedMs;
         post({ type: 'progress', progress });
@@ -29,4 +33,4 @@ serveWorker<FuzzWorkerSetup, never, FuzzWorkerMessage>(async (setup, post) => {
   }
   process.disconnect();
   return () => undefined;
-});
+}, { leaveSignals: false });

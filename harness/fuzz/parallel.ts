@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { killAdapterProcessGroup } from '../sut/index';
 import { sendable, type AdapterSource, type SendableAdapter } from '../run/pool';
 import { WorkerProcess } from '../run/workerProcess';
 import { batchSeed, runCampaign, type CampaignOptions, type CampaignResult, type Progress } from './campaign';
@@ -24,7 +25,8 @@ export type FuzzWorkerMessage =
   | { readonly type: 'progress'; readonly progress: Progress }
   | { readonly type: 'failure'; readonly failure: FuzzFailure }
   | { readonly type: 'done'; readonly result: Omit<CampaignResult, 'exercised'>; readonly exercised: [string, number][] }
-  | { readonly type: 'crashed'; readonly message: string };
+  | { readonly type: 'crashed'; readonly message: string }
+  | { readonly type: 'adapter-process'; readonly pid: number; readonly alive: boolean };
 
 /** The seed of worker w's campaign. */
 export function workerSeed(seed: number, w: number): number {
@@ -36,71 +38,123 @@ function share(runs: number | undefined, w: number, n: number): number | undefin
   return runs === undefined ? undefined : Math.floor(runs / n) + (w < runs % n ? 1 : 0);
 }
 
-/** Runs the campaign over `workers` threads (in this thread when 1 or the adapter cannot be sent). */
-export async function runParallelCampaign(options: CampaignOptions, workers: number, adapter: AdapterSource): Promise<CampaignResult> {
+/** A parallel campaign's result: what the workers that finished did, and why the others did not. */
+export type ParallelCampaignResult = CampaignResult & {
+  /** Workers that crashed or could not start (an infrastructure error: the campaign is incomplete). */
+  readonly crashed: readonly string[];
+  /** Set when `stopped` ended the campaign early (the totals are the workers' last progress). */
+  readonly stopped: boolean;
+};
+
+/**
+ * Runs the campaign in `workers` worker processes; with 0 (or an adapter that cannot be sent) in
+ * this process, where `stopped` is not looked at until it ends. It never throws for a worker:
+ * a crash is reported in `crashed`, and the other workers are stopped.
+ */
+export async function runParallelCampaign(options: CampaignOptions, workers: number, adapter: AdapterSource, stopped: () => boolean = () => false): Promise<ParallelCampaignResult> {
   const toWorkers = sendable(adapter);
-  if (workers <= 1 || toWorkers === undefined) return runCampaign(options);
+  if (workers <= 0 || toWorkers === undefined) return { ...runCampaign(options), crashed: [], stopped: false };
   const started = performance.now();
   const { adapter: _f, onProgress, onFailure, now: _n, ...serial } = options;
   const n = Math.min(workers, options.runs ?? workers);
   const progress: Progress[] = Array.from({ length: n }, () => ({ cases: { xen: 0, viridian: 0 }, steps: 0, failures: 0, elapsedMs: 0 }));
-  const report = (): void => {
+  const sum = (): Progress => {
     const cases: Record<FuzzTarget, number> = { xen: 0, viridian: 0 };
     for (const p of progress) for (const t of ['xen', 'viridian'] as const) cases[t] += p.cases[t];
-    onProgress?.({ cases, steps: progress.reduce((a, p) => a + p.steps, 0), failures: progress.reduce((a, p) => a + p.failures, 0), elapsedMs: performance.now() - started });
+    return { cases, steps: progress.reduce((a, p) => a + p.steps, 0), failures: progress.reduce((a, p) => a + p.failures, 0), elapsedMs: performance.now() - started };
   };
+  type Outcome = { readonly result: Omit<CampaignResult, 'exercised'>; readonly exercised: [string, number][] } | { readonly crashed: string } | { readonly stopped: true };
+  const workersRunning: WorkerProcess<never, FuzzWorkerMessage>[] = [];
+  const failuresSeen: FuzzFailure[][] = Array.from({ length: n }, () => []);
+  /** Adapter programs the workers started and that are alive. */
+  const adapterPids = new Set<number>();
+  let ending = false;
+  /** Ends every worker still running (a crash or a stop): the campaign's result is then partial. */
+  const endAll = (): void => {
+    ending = true;
+    for (const wp of workersRunning) {
+      wp.detach();
+      wp.kill();
+    }
+    for (const pid of adapterPids) killAdapterProcessGroup(pid);
+  };
+  const poll = setInterval(() => {
+    if (stopped()) endAll();
+  }, 100);
   const outcomes = await Promise.all(
     Array.from({ length: n }, (_v, w) => {
       const runs = share(options.runs, w, n);
       const setup: FuzzWorkerSetup = { options: { ...serial, seed: workerSeed(options.seed, w), ...(runs !== undefined ? { runs } : {}) }, adapter: toWorkers };
-      return new Promise<{ result: Omit<CampaignResult, 'exercised'>; exercised: [string, number][] }>((resolve, reject) => {
+      return new Promise<Outcome>((resolve) => {
         const worker = new WorkerProcess<never, FuzzWorkerMessage>(path.join(__dirname, 'fuzzWorker.js'), setup);
+        workersRunning.push(worker);
         let done = false;
+        const end = (outcome: Outcome): void => {
+          if (done) return;
+          done = true;
+          resolve(outcome);
+        };
         worker.onMessage((m) => {
           switch (m.type) {
             case 'progress':
               progress[w] = m.progress;
-              report();
+              onProgress?.(sum());
               break;
             case 'failure':
+              failuresSeen[w]?.push(m.failure);
               onFailure?.(m.failure);
               break;
             case 'done':
-              done = true;
-              resolve(m);
+              end(m);
               worker.detach();
               break;
             case 'crashed':
-              done = true;
-              reject(new Error(`fuzz worker ${w} failed: ${m.message}`));
+              end({ crashed: `fuzz worker ${w + 1} (seed ${setup.options.seed}) failed: ${m.message}` });
+              endAll();
+              break;
+            case 'adapter-process':
+              if (m.alive) adapterPids.add(m.pid);
+              else adapterPids.delete(m.pid);
               break;
             default:
               m satisfies never;
           }
         });
         worker.onEnd((why) => {
-          if (!done) reject(new Error(`fuzz worker ${w} ended (${why}) before finishing its campaign`));
+          if (ending && !done) end({ stopped: true });
+          else if (!done) {
+            end({ crashed: `fuzz worker ${w + 1} (seed ${setup.options.seed}) ended (${why}) before finishing its campaign` });
+            endAll();
+          }
         });
       });
     }),
   );
+  clearInterval(poll);
   const exercised = new Exercised();
-  const cases: Record<FuzzTarget, number> = { xen: 0, viridian: 0 };
-  for (const o of outcomes) {
-    exercised.merge(o.exercised);
-    for (const t of ['xen', 'viridian'] as const) cases[t] += o.result.cases[t];
-  }
-  const results = outcomes.map((o) => o.result);
+  const partial = sum();
+  const finishedResults = outcomes.flatMap((o) => ('result' in o ? [o.result] : []));
+  for (const o of outcomes) if ('result' in o) exercised.merge(o.exercised);
+  const allDone = finishedResults.length === outcomes.length;
   return {
-    cases,
-    steps: results.reduce((a, r) => a + r.steps, 0),
+    cases: allDone ? sumCases(finishedResults) : partial.cases,
+    steps: allDone ? finishedResults.reduce((a, r) => a + r.steps, 0) : partial.steps,
     elapsedMs: performance.now() - started,
     seed: options.seed,
     targets: options.targets,
-    shrinkRuns: results.reduce((a, r) => a + r.shrinkRuns, 0),
-    batches: results.flatMap((r) => r.batches),
+    shrinkRuns: finishedResults.reduce((a, r) => a + r.shrinkRuns, 0),
+    batches: finishedResults.flatMap((r) => r.batches),
     exercised,
-    failures: results.flatMap((r) => r.failures),
-    timedOut: results.some((r) => r.timedOut),
+    // Failures in worker order, including those of workers that did not finish.
+    failures: outcomes.flatMap((o, w) => ('result' in o ? o.result.failures : (failuresSeen[w] ?? []))),
+    timedOut: finishedResults.some((r) => r.timedOut),
+    crashed: outcomes.flatMap((o) => ('crashed' in o ? [o.crashed] : [])),
+    stopped: outcomes.some((o) => 'stopped' in o) && stopped(),
   };
+}
+
+function sumCases(results: readonly Omit<CampaignResult, 'exercised'>[]): Record<FuzzTarget, number> {
+  const cases: Record<FuzzTarget, number> = { xen: 0, viridian: 0 };
+  for (const r of results) for (const t of ['xen', 'viridian'] as const) cases[t] += r.cases[t];
+  return cases;
 }

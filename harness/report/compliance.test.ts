@@ -280,7 +280,7 @@ function hostileRecord(): RunRecord {
     {
       expired: [{ id: HOSTILE.id, profile: HOSTILE.profiles[1] as string, reason: NASTY, expires: `2020-01-01${SCRIPT}` }],
       gating: { baseline: `reports/<base>&"${SCRIPT}`, regressions: [NASTY], fixes: [], new: [] },
-      fuzz: { seed: 7, cases: { [`xen${SCRIPT}`]: 3 }, steps: 10, durationMs: 1234, failures: [{ target: NASTY, profile: 'modern', message: NASTY, replay: `npx xvc replay "${SCRIPT}"`, regressionFile: null }] },
+      fuzz: { seed: 7, cases: { [`xen${SCRIPT}`]: 3 }, steps: 10, durationMs: 1234, failures: [{ target: NASTY, profile: 'modern', message: NASTY, replay: `npx xvc replay "${SCRIPT}"`, regressionFile: null }], errors: [NASTY] },
     },
   );
 }

@@ -69,6 +69,7 @@ export function complianceOf(record: RunRecord, summaryJson: string, catalog: Ca
   if (totals.regressions > 0) reasons.push(`${totals.regressions} regression(s) against the baseline`);
   if (totals.expiredExpectations > 0) reasons.push(`${totals.expiredExpectations} known-failure entr${totals.expiredExpectations === 1 ? 'y has' : 'ies have'} expired`);
   if ((record.fuzz?.failures.length ?? 0) > 0) reasons.push(`the fuzz campaign found ${record.fuzz?.failures.length ?? 0} failure(s)`);
+  if ((record.fuzz?.errors.length ?? 0) > 0) reasons.push(`the fuzz campaign did not complete: ${record.fuzz?.errors.join('; ') ?? ''}`);
   if (record.diagnostics.length > 0) reasons.push(`${totals.invalidScenarios} scenario file(s) did not load`);
   if (m.interrupted) reasons.push('the run was interrupted');
   if (policy === 'strict' && totals.knownFailures > 0) reasons.push(`${totals.knownFailures} known failure(s) (not allowed under the strict policy)`);

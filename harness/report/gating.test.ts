@@ -155,9 +155,9 @@ describe('--shard and merge-reports', () => {
   test('the merged shards equal the unsharded run: every report file, apart from ids, times and durations', async () => {
     const argv = ['run', 'specs/event_channel_op', 'specs/viridian/synic'];
     const shards = [1, 2, 3].map((i) => path.join(dir, `s${i}`));
-    for (const [i, out] of shards.entries()) expect((await run(CORPUS, { out, argv: [...argv, '--shard', `${i + 1}/3`], shard: `${i + 1}/3` })).code).toBe(0);
+    for (const [i, out] of shards.entries()) expect((await run(CORPUS, { out, argv: [...argv, '--shard', `${i + 1}/3`, '--out', out], shard: `${i + 1}/3` })).code).toBe(0);
     const whole = path.join(dir, 'whole');
-    expect((await run(CORPUS, { out: whole, argv })).code).toBe(0);
+    expect((await run(CORPUS, { out: whole, argv: [...argv, '--out', whole] })).code).toBe(0);
     const merged = path.join(dir, 'merged');
     const m = await merge([...shards.map((s) => path.join(s, 'latest'))].reverse(), merged);
     expect(m.err).toBe('');

@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../spec/diagnostics';
 import type { KnownFailure } from '../run/expectations';
-import { resultKey, type Gating, type RunRecord, type RunResult } from './record';
+import { resultKey, type FuzzSummary, type Gating, type RunRecord, type RunResult } from './record';
 
 /*
  * merge-reports: the shards of one run (xvc run --shard I/N) back into the run they split. Each
@@ -52,7 +52,7 @@ export function mergeRecords(shards: readonly { readonly label: string; readonly
     diagnostics: once<Diagnostic>(shards.flatMap((s) => s.record.diagnostics)),
     expired: once<KnownFailure>(shards.flatMap((s) => s.record.expired)),
     gating: mergeGating(shards.map((s) => s.record.gating), results),
-    fuzz: shards.find((s) => s.record.fuzz !== null)?.record.fuzz ?? null,
+    fuzz: mergeFuzz(shards.map((s) => s.record).sort((a, b) => (a.meta.shard?.index ?? 0) - (b.meta.shard?.index ?? 0)).map((r) => r.fuzz)),
   };
 }
 
@@ -71,7 +71,6 @@ function checkSameRun(a: { readonly label: string; readonly record: RunRecord },
   same('profiles', x.profiles, y.profiles);
   same('commands (apart from --shard and --out)', withoutShard(x.command), withoutShard(y.command));
   same('policies', x.policy, y.policy);
-  same('seeds', x.seed, y.seed);
   same('shard counts', x.shard?.count ?? null, y.shard?.count ?? null);
 }
 
@@ -114,6 +113,20 @@ function once<T>(items: readonly T[]): T[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * The shards' fuzz campaigns (xvc run --fuzz in each) as one: cases and steps added up, the
+ * longest duration, every failure (in shard order); the seed is the first shard's (with --seed,
+ * every shard's).
+ */
+function mergeFuzz(parts: readonly (FuzzSummary | null)[]): FuzzSummary | null {
+  const present = parts.filter((f): f is FuzzSummary => f !== null);
+  const first = present[0];
+  if (first === undefined) return null;
+  const cases: Record<string, number> = {};
+  for (const f of present) for (const [t, n] of Object.entries(f.cases)) cases[t] = (cases[t] ?? 0) + n;
+  return { seed: first.seed, cases, steps: present.reduce((a, f) => a + f.steps, 0), durationMs: Math.max(...present.map((f) => f.durationMs)), failures: present.flatMap((f) => f.failures), errors: present.flatMap((f) => f.errors) };
 }
 
 /** The shards' baseline comparisons as one, each list in plan order. */

@@ -41,6 +41,8 @@ export type FuzzSummary = {
   readonly steps: number;
   readonly durationMs: number;
   readonly failures: readonly { readonly target: string; readonly profile: string; readonly message: string; readonly replay: string; readonly regressionFile: string | null }[];
+  /** Fuzz workers that crashed or could not start: an infrastructure error (the campaign is incomplete). */
+  readonly errors: readonly string[];
 };
 
 /** What a run was. */
@@ -93,7 +95,7 @@ export function recordTotals(record: RunRecord): Totals & { readonly invalidScen
  */
 export function exitCodeOfRecord(record: RunRecord): number {
   const t = recordTotals(record);
-  if (t.errors > 0 || record.meta.interrupted) return 3;
+  if (t.errors > 0 || record.meta.interrupted || (record.fuzz?.errors.length ?? 0) > 0) return 3;
   if (record.diagnostics.length > 0) return 2;
   if (t.failed > 0 || t.unexpectedPasses > 0 || t.regressions > 0 || t.expiredExpectations > 0 || (record.fuzz?.failures.length ?? 0) > 0) return 1;
   return 0;

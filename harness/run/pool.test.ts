@@ -89,8 +89,8 @@ describe('faults in worker processes (real processes, the command line in a chil
     const r = spawnSync(process.execPath, [XVC, 'run', specs, '--adapter', 'faulty.cjs', '--workers', '1', '--scenario-timeout', '1500', '--out', out], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(3);
-    expect(r.stdout).toContain('E pool.exit [modern] step 0 (run): the worker running the scenario died: exit code 7');
-    expect(r.stdout).toContain('E pool.hang [modern] step 0 (run): the scenario did not finish within 1500 ms (--scenario-timeout); its worker was stopped');
+    expect(r.stdout).toContain('E pool.exit [modern] run: the worker running the scenario died: exit code 7');
+    expect(r.stdout).toContain('E pool.hang [modern] run: the scenario did not finish within 1500 ms (--scenario-timeout); its worker was stopped');
     const s = summary(out);
     expect(s.results.map((x) => [x['id'], x['status']])).toEqual([
       ['pool.a', 'passed'],
@@ -120,5 +120,25 @@ describe('interruption (a real process)', () => {
     const planned = Number(/of (\d+) runs/.exec(stderr)?.[1]);
     expect(s.results.length).toBeLessThan(planned);
     expectComplete(latest(out), s.results.length);
+  }, 60_000);
+});
+
+describe('adapter programs in worker processes', () => {
+  test('SIGINT during a run with --adapter-cmd and two workers leaves no adapter process behind', async () => {
+    // A copy of the adapter server under a path only this test uses, so that its processes can be found.
+    const server = path.join(dir, 'my-adapter-server.js');
+    fs.writeFileSync(server, `require(${JSON.stringify(path.join(BUILD, 'cli/main.js'))}).main(['adapter-server'], { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });\n`);
+    const out = path.join(dir, 'reports');
+    const child = spawn(process.execPath, [XVC, 'run', path.join(REPO_ROOT, 'specs'), '--workers', '2', '--quiet', '--adapter-cmd', `node ${server}`, '--out', out], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const running = (): number => spawnSync('pgrep', ['-f', server], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.trim() !== '').length;
+    // Wait until both workers have their adapter program.
+    for (let i = 0; i < 100 && running() < 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(running()).toBeGreaterThanOrEqual(2);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(3);
+    expect(summary(out).interrupted).toBe(true);
+    for (let i = 0; i < 30 && running() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(running()).toBe(0);
   }, 60_000);
 });

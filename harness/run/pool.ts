@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CommandAdapter, type AdapterCommandSpec, type AdapterFactory } from '../sut/index';
+import { CommandAdapter, killAdapterProcessGroup, START_TIMEOUT_MS, type AdapterCommandSpec, type AdapterFactory } from '../sut/index';
 import type { PlannedRun } from './runner';
 import { executeRun } from './runner';
 import type { ScenarioResult } from './result';
@@ -41,7 +41,15 @@ export type PoolOptions = {
 /** What the worker is sent (see worker.ts). */
 export type WorkerRequest = { readonly type: 'run'; readonly index: number; readonly file: string; readonly display: string; readonly profile: string } | { readonly type: 'close' };
 /** What the worker answers. */
-export type WorkerReply = { readonly type: 'results'; readonly results: readonly { readonly index: number; readonly result: ScenarioResult }[] } | { readonly type: 'ready' };
+export type WorkerReply =
+  | { readonly type: 'ready' }
+  | { readonly type: 'result'; readonly index: number; readonly result: ScenarioResult }
+  /** The harness itself failed on a run (not the adapter): the run fails with this message. */
+  | { readonly type: 'run-failed'; readonly index: number; readonly message: string }
+  /** The worker could not set up (its adapter does not load there). */
+  | { readonly type: 'setup-failed'; readonly message: string }
+  /** An adapter program the worker started, or that ended: the pool kills live ones with the worker. */
+  | { readonly type: 'adapter-process'; readonly pid: number; readonly alive: boolean };
 /** The worker's start-up data. */
 export type WorkerSetup = { readonly adapter: SendableAdapter; readonly log: boolean };
 
@@ -118,123 +126,151 @@ export function lostResult(run: PlannedRun, message: string, durationMs: number)
   };
 }
 
-/**
- * Runs a worker holds at once. One: a result is only certain to arrive when the worker is still
- * alive after sending it, so a worker gets its next run only then, and a worker that dies (an
- * adapter calling process.exit) is known to have died in the run it was given. Sending runs
- * ahead gained under 10% on the corpus (npm run bench).
- */
-const DEPTH = 1;
-
 type Slot = {
   readonly worker: WorkerProcess<WorkerRequest, WorkerReply>;
-  /** Plan positions sent to it, in order; the first is running. */
-  readonly queue: number[];
-  /** The running one's start and time limit. */
-  head: { readonly started: number; readonly timer: NodeJS.Timeout } | undefined;
+  /** The plan position it is running, its start and its time limit. */
+  running: { readonly index: number; readonly started: number; readonly timer: NodeJS.Timeout } | undefined;
   ready: boolean;
+  /** Adapter programs it started that are still alive. */
+  readonly adapters: Set<number>;
 };
 
+/** Workers that may fail to start in a row before the rest of the plan is given up. */
+const START_ATTEMPTS = 3;
+
+/**
+ * The pool's time limit for one scenario. For an adapter program the bridge in the worker has
+ * its own, counted from the scenario's start message (docs/adapter-protocol.md); the pool's is
+ * later (the program's start-up and a margin), so that the bridge ends a slow scenario cleanly
+ * and the pool only catches a worker that is stuck itself.
+ */
+function poolTimeoutMs(options: PoolOptions): number {
+  return options.adapter.kind === 'command' ? options.scenarioTimeoutMs + Math.max(START_TIMEOUT_MS, options.adapter.spec.callTimeoutMs) + 5000 : options.scenarioTimeoutMs;
+}
+
+/**
+ * One run at a time per worker: a result is only certain to arrive when the worker is still
+ * alive after sending it, so a worker gets its next run only then, and a worker that dies (an
+ * adapter calling process.exit) is known to have died in the run it was given.
+ */
 function runInWorkers(plan: readonly PlannedRun[], options: PoolOptions): Promise<Map<number, ScenarioResult>> {
   const results = new Map<number, ScenarioResult>();
   const setup: WorkerSetup = { adapter: sendable(options.adapter) as SendableAdapter, log: options.log };
   const count = Math.min(options.workers, plan.length);
+  const limit = poolTimeoutMs(options);
   let next = 0;
-  /** Runs sent to a worker that died before starting them: sent again. */
-  const again: number[] = [];
   return new Promise((resolve) => {
     const slots = new Set<Slot>();
     let finished = false;
-    /** Why workers cannot start (the adapter module does not load there): the rest of the plan fails with it. */
+    let everReady = false;
+    let failedStarts = 0;
+    /** Why workers cannot start: the rest of the plan fails with it. */
     let fatal: string | undefined;
-    const idle = (): boolean => [...slots].every((s) => s.queue.length === 0);
-    const exhausted = (): boolean => options.stopped() || fatal !== undefined || (again.length === 0 && next >= plan.length);
+    const idle = (): boolean => [...slots].every((s) => s.running === undefined);
+    const exhausted = (): boolean => options.stopped() || fatal !== undefined || next >= plan.length;
+    const stop = (slot: Slot): void => {
+      if (slot.running) clearTimeout(slot.running.timer);
+      slot.worker.detach();
+      slot.worker.kill();
+      for (const pid of slot.adapters) killAdapterProcessGroup(pid);
+    };
     const finish = (): void => {
       if (finished) return;
       finished = true;
       if (fatal !== undefined && !options.stopped()) {
-        for (const index of [...again.splice(0), ...Array.from({ length: plan.length - next }, (_v, k) => next + k)]) results.set(index, lostResult(plan[index] as PlannedRun, `no worker process could start: ${fatal}`, 0));
-        next = plan.length;
+        for (; next < plan.length; next++) results.set(next, lostResult(plan[next] as PlannedRun, `no worker process could start: ${fatal}; hint: run with --workers 0 to see the error in this process`, 0));
       }
       for (const slot of slots) {
-        if (slot.head) clearTimeout(slot.head.timer);
         // An idle worker ends its adapter (an adapter program's process) and exits; a busy one is stopped.
-        slot.worker.detach();
-        if (slot.queue.length > 0) slot.worker.kill();
-        else slot.worker.close({ type: 'close' }, 2000);
+        if (slot.running) stop(slot);
+        else {
+          slot.worker.detach();
+          slot.worker.close({ type: 'close' }, 2000);
+        }
       }
       resolve(results);
     };
-    const settle = (index: number, result: ScenarioResult): void => {
-      results.set(index, result);
-      options.onResult?.(index, result);
+    const settle = (slot: Slot, result: ScenarioResult): void => {
+      const running = slot.running;
+      if (!running) return;
+      clearTimeout(running.timer);
+      slot.running = undefined;
+      results.set(running.index, result);
+      options.onResult?.(running.index, result);
     };
-    /** Starts the time limit of the slot's running scenario. */
-    const arm = (slot: Slot): void => {
-      if (slot.head) clearTimeout(slot.head.timer);
-      slot.head = undefined;
-      const index = slot.queue[0];
-      if (index === undefined) return;
-      const started = performance.now();
-      const timer = setTimeout(() => {
-        // The scenario (or the adapter) hangs: only stopping its process stops it.
-        slot.queue.shift();
-        settle(index, lostResult(plan[index] as PlannedRun, `the scenario did not finish within ${options.scenarioTimeoutMs} ms (--scenario-timeout); its worker was stopped`, performance.now() - started));
-        replace(slot);
-      }, options.scenarioTimeoutMs);
-      slot.head = { started, timer };
-    };
-    const fill = (slot: Slot): void => {
+    const dispatch = (slot: Slot): void => {
       if (finished) return;
-      while (slot.ready && slot.queue.length < DEPTH && !exhausted()) {
-        const index = again.shift() ?? next++;
+      if (slot.ready && slot.running === undefined && !exhausted()) {
+        const index = next++;
         const run = plan[index] as PlannedRun;
-        slot.queue.push(index);
+        const started = performance.now();
+        const timer = setTimeout(() => {
+          // The scenario (or the adapter) hangs: only stopping its process stops it.
+          settle(slot, lostResult(run, `the scenario did not finish within ${limit} ms (--scenario-timeout); its worker was stopped`, performance.now() - started));
+          replace(slot);
+        }, limit);
+        slot.running = { index, started, timer };
         slot.worker.post({ type: 'run', index, file: path.resolve(run.loaded.file), display: run.loaded.file, profile: run.profile });
-        if (slot.queue.length === 1) arm(slot);
       }
       if (idle() && exhausted()) finish();
     };
-    /** Stops a slot's worker; what it had not started goes to another; a new worker takes its place. */
+    /** Stops a slot's worker; a new worker takes its place. */
     const replace = (slot: Slot): void => {
-      if (slot.head) clearTimeout(slot.head.timer);
       slots.delete(slot);
-      slot.worker.detach();
-      slot.worker.kill();
-      again.push(...slot.queue.splice(0));
-      if (!finished && !options.stopped() && fatal === undefined) start();
-      for (const s of slots) fill(s);
+      stop(slot);
+      if (!finished && !exhausted()) start();
       if (idle() && exhausted()) finish();
     };
     const start = (): void => {
       const worker = new WorkerProcess<WorkerRequest, WorkerReply>(path.join(__dirname, 'worker.js'), setup);
-      const slot: Slot = { worker, queue: [], head: undefined, ready: false };
+      const slot: Slot = { worker, running: undefined, ready: false, adapters: new Set() };
       slots.add(slot);
+      let setupError: string | undefined;
       worker.onMessage((reply) => {
-        if (reply.type === 'ready') {
-          slot.ready = true;
-          fill(slot);
-          return;
+        switch (reply.type) {
+          case 'ready':
+            slot.ready = true;
+            everReady = true;
+            failedStarts = 0;
+            dispatch(slot);
+            return;
+          case 'result':
+            if (slot.running?.index !== reply.index) return;
+            settle(slot, reply.result);
+            dispatch(slot);
+            return;
+          case 'run-failed': {
+            const running = slot.running;
+            if (running?.index !== reply.index) return;
+            settle(slot, lostResult(plan[running.index] as PlannedRun, `[worker] ${reply.message}`, performance.now() - running.started));
+            dispatch(slot);
+            return;
+          }
+          case 'setup-failed':
+            setupError = reply.message;
+            return;
+          case 'adapter-process':
+            if (reply.alive) slot.adapters.add(reply.pid);
+            else slot.adapters.delete(reply.pid);
+            return;
+          default:
+            reply satisfies never;
         }
-        for (const { index, result } of reply.results) {
-          if (slot.queue[0] !== index) return;
-          slot.queue.shift();
-          settle(index, result);
-        }
-        arm(slot);
-        fill(slot);
       });
       worker.onEnd((why) => {
         if (!slots.has(slot)) return;
         if (!slot.ready) {
-          fatal = why;
+          // A worker that cannot start: give up on the rest only when none ever could, or after several in a row.
           slots.delete(slot);
-          if (idle()) finish();
+          failedStarts++;
+          if (!everReady || failedStarts >= START_ATTEMPTS) fatal = setupError ?? why;
+          else if (!finished && !exhausted()) start();
+          if (idle() && (exhausted() || slots.size === 0)) finish();
           return;
         }
-        const running = slot.queue.shift();
+        const running = slot.running;
         // Stopping: the scenario in flight is not reported (it did not finish).
-        if (running !== undefined && !options.stopped()) settle(running, lostResult(plan[running] as PlannedRun, `the worker running the scenario died: ${why}`, performance.now() - (slot.head?.started ?? performance.now())));
+        if (running && !options.stopped()) settle(slot, lostResult(plan[running.index] as PlannedRun, `the worker running the scenario died: ${why}`, performance.now() - running.started));
         replace(slot);
       });
     };

@@ -61,7 +61,8 @@ export function executeRun(run: PlannedRun, options: ExecuteOptions): ScenarioRe
     (run.loaded.scenario.world ?? 'xen') === 'viridian'
       ? runViridianScenario(run.loaded, run.profile, undefined, onFact, options.log === true)
       : runXenScenario(run.loaded, { profile: run.profile, reference: options.reference, ...(options.adapter ? { adapter: options.adapter } : {}), ...(onFact ? { onFact } : {}), ...(options.log ? { log: true } : {}) });
-  const known = knownFailure(options.expectations, result.id, result.profile);
+  // An infrastructure error is never a known failure: the adapter crashed or hung.
+  const known = result.status === 'error' ? undefined : knownFailure(options.expectations, result.id, result.profile);
   const withFacts = options.log ? { ...result, exercised: [...exercised].sort() } : result;
   return known ? { ...withFacts, known: known.reason } : withFacts;
 }
@@ -89,9 +90,9 @@ export function totalsOf(results: readonly ScenarioResult[]): Totals {
     if (r.status === 'passed') {
       passed++;
       if (r.known !== undefined) unexpectedPasses++;
-    } else if (r.known !== undefined) knownFailures++;
-    else if (r.status === 'failed') failed++;
-    else errors++;
+    } else if (r.status === 'error') errors++; // never hidden by an expectations entry: the adapter crashed or hung
+    else if (r.known !== undefined) knownFailures++;
+    else failed++;
   }
   return { runs: results.length, passed, failed, errors, knownFailures, unexpectedPasses };
 }

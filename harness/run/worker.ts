@@ -1,4 +1,4 @@
-import { loadAdapterModule, type ViridianProfileName } from '../sut/index';
+import { loadAdapterModule, setAdapterProcessListener, type ViridianProfileName } from '../sut/index';
 import { ScenarioCache } from '../spec/cache';
 import { loadScenarioFile, type LoadedScenario } from '../spec/load';
 import { factoryOf, type WorkerReply, type WorkerRequest, type WorkerSetup } from './pool';
@@ -12,22 +12,42 @@ import { serveWorker } from './workerProcess';
  */
 
 serveWorker<WorkerSetup, WorkerRequest, WorkerReply>(async (setup, post) => {
-  const { factory, close } = await factoryOf(setup.adapter, async (file) => (await loadAdapterModule(file)).factory);
+  // The pool kills the adapter programs of a worker it has to stop.
+  setAdapterProcessListener((pid, alive) => post({ type: 'adapter-process', pid, alive }));
+  let adapter: Awaited<ReturnType<typeof factoryOf>>;
+  try {
+    adapter = await factoryOf(setup.adapter, async (file) => (await loadAdapterModule(file)).factory);
+  } catch (error) {
+    post({ type: 'setup-failed', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    throw error;
+  }
+  const { factory, close } = adapter;
   const files = new Map<string, LoadedScenario | undefined>();
   const cache = ScenarioCache.open();
   post({ type: 'ready' });
   return (request) => {
-    if (request.type === 'close') {
-      close();
-      process.exit(0);
+    switch (request.type) {
+      case 'close':
+        close();
+        process.exit(0);
+        break;
+      case 'run': {
+        if (!files.has(request.file)) files.set(request.file, loadScenarioFile(request.file, request.display, cache).scenario);
+        const loaded = files.get(request.file);
+        if (!loaded) {
+          post({ type: 'run-failed', index: request.index, message: `${request.display} no longer loads (it changed during the run)` });
+          return;
+        }
+        try {
+          const result = executeRun({ loaded, profile: request.profile as ViridianProfileName }, { reference: setup.adapter.kind === 'reference', log: setup.log, ...(factory ? { adapter: factory } : {}) });
+          post({ type: 'result', index: request.index, result });
+        } catch (error) {
+          post({ type: 'run-failed', index: request.index, message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        }
+        return;
+      }
+      default:
+        request satisfies never;
     }
-    let loaded = files.get(request.file);
-    if (!files.has(request.file)) {
-      loaded = loadScenarioFile(request.file, request.display, cache).scenario;
-      files.set(request.file, loaded);
-    }
-    if (!loaded) throw new Error(`${request.display} no longer loads (it changed during the run)`);
-    const result = executeRun({ loaded, profile: request.profile as ViridianProfileName }, { reference: setup.adapter.kind === 'reference', log: setup.log, ...(factory ? { adapter: factory } : {}) });
-    post({ type: 'results', results: [{ index: request.index, result }] });
   };
 });

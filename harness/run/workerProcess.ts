@@ -16,7 +16,8 @@ export class WorkerProcess<Request, Reply> {
 
   /** Starts `script` (a compiled harness file that calls serveWorker) and sends it `setup`. */
   constructor(script: string, setup: unknown) {
-    this.child = fork(script, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    // The worker's stdout (an adapter's console.log) goes to our stderr: our stdout is the report.
+    this.child = fork(script, [], { serialization: 'advanced', stdio: ['ignore', 2, 2, 'ipc'] });
     this.child.send({ type: 'setup', setup });
   }
 
@@ -61,14 +62,16 @@ export class WorkerProcess<Request, Reply> {
 
 /**
  * The worker's side: receives its setup, then requests. Ctrl-C reaches every process of the
- * terminal's group; a worker leaves stopping to the harness, which reports what finished. A
- * worker whose harness has gone exits.
+ * terminal's group; a run worker leaves stopping to the harness, which reports what finished
+ * (`leaveSignals`), a fuzz worker stops with it. A worker whose harness has gone exits.
  */
-export function serveWorker<Setup, Request, Reply>(start: (setup: Setup, post: (reply: Reply) => void) => Promise<(request: Request) => void>): void {
+export function serveWorker<Setup, Request, Reply>(start: (setup: Setup, post: (reply: Reply) => void) => Promise<(request: Request) => void>, options: { readonly leaveSignals: boolean } = { leaveSignals: true }): void {
   if (!process.send) throw new Error('this is a worker process of the run pool, started with fork()');
   const post = (reply: Reply): void => void process.send?.(reply as object);
-  process.on('SIGINT', () => undefined);
-  process.on('SIGTERM', () => undefined);
+  if (options.leaveSignals) {
+    process.on('SIGINT', () => undefined);
+    process.on('SIGTERM', () => undefined);
+  }
   process.on('disconnect', () => process.exit(0));
   let handle: ((request: Request) => void) | undefined;
   const queue: Request[] = [];

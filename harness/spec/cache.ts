@@ -57,29 +57,36 @@ export class ScenarioCache {
   private changed = false;
 
   private readonly file: string;
+  private readonly dir: string;
+  /** Loads answered from the cache (for tests and curiosity). */
+  hits = 0;
 
-  private constructor(key: string, entries: Map<string, unknown>) {
-    this.file = path.join(DIR, `scenarios-${key.slice(0, 20)}.json`);
+  private constructor(dir: string, key: string, entries: Map<string, unknown>) {
+    this.dir = dir;
+    this.file = path.join(dir, `scenarios-${key.slice(0, 20)}.json`);
     this.key = key;
     this.entries = entries;
   }
 
-  /** Opens the cache (empty when there is none, or it was made by another harness build). */
-  static open(): ScenarioCache {
+  /** Opens the cache (empty when there is none, or it was made by another harness build); `dir` for tests. */
+  static open(dir = DIR): ScenarioCache {
     const key = fingerprint();
     try {
-      const data = JSON.parse(fs.readFileSync(path.join(DIR, `scenarios-${key.slice(0, 20)}.json`), 'utf8')) as { key?: unknown; entries?: unknown };
-      if (data.key === key && data.entries && typeof data.entries === 'object') return new ScenarioCache(key, new Map(Object.entries(data.entries)));
+      const data = JSON.parse(fs.readFileSync(path.join(dir, `scenarios-${key.slice(0, 20)}.json`), 'utf8')) as { key?: unknown; entries?: unknown };
+      if (data.key === key && data.entries && typeof data.entries === 'object') return new ScenarioCache(dir, key, new Map(Object.entries(data.entries)));
     } catch {
       // no cache yet, or an unreadable one: start empty
     }
-    return new ScenarioCache(key, new Map());
+    return new ScenarioCache(dir, key, new Map());
   }
 
   /** The validated scenario value of a text, if cached. */
   get(textHash: string): unknown {
     const v = this.entries.get(textHash);
-    if (v !== undefined) this.used.add(textHash);
+    if (v !== undefined) {
+      this.used.add(textHash);
+      this.hits++;
+    }
     return v;
   }
 
@@ -95,12 +102,12 @@ export class ScenarioCache {
     if (!this.changed) return;
     const entries = Object.fromEntries([...this.entries].filter(([k]) => this.entries.size <= MAX_ENTRIES || this.used.has(k)));
     try {
-      fs.mkdirSync(DIR, { recursive: true });
+      fs.mkdirSync(this.dir, { recursive: true });
       const tmp = `${this.file}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, JSON.stringify({ key: this.key, entries }));
       fs.renameSync(tmp, this.file);
-      for (const name of fs.readdirSync(DIR)) {
-        const other = path.join(DIR, name);
+      for (const name of fs.readdirSync(this.dir)) {
+        const other = path.join(this.dir, name);
         if (other !== this.file && name.startsWith('scenarios-') && Date.now() - fs.statSync(other).mtimeMs > STALE_MS) fs.rmSync(other, { force: true });
       }
     } catch {

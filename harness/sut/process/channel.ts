@@ -46,6 +46,23 @@ export type ExitInfo = Extract<ChannelEvent, { kind: 'exit' }>;
 const live = new Set<ChildChannel>();
 let exitHook = false;
 
+/** Told of every adapter process this process starts and sees end (a worker of the run pool passes them on, so that the pool can kill them with the worker). */
+let processListener: ((pid: number, alive: boolean) => void) | undefined;
+
+/** Sets the listener for adapter processes started and ended in this process. */
+export function setAdapterProcessListener(listener: ((pid: number, alive: boolean) => void) | undefined): void {
+  processListener = listener;
+}
+
+/** Kills an adapter process group by its leader's pid (the pool, for a worker it had to stop). */
+export function killAdapterProcessGroup(pid: number): void {
+  try {
+    process.kill(process.platform === 'win32' ? pid : -pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 /** One child process started from a shell command line, with synchronous line I/O. */
 export class ChildChannel {
   private readonly worker: Worker;
@@ -113,9 +130,12 @@ export class ChildChannel {
   }
 
   private take(event: ChannelEvent): void {
-    if (event.kind === 'spawned') this.pid = event.pid;
-    else if (event.kind === 'exit') {
+    if (event.kind === 'spawned') {
+      this.pid = event.pid;
+      processListener?.(event.pid, true);
+    } else if (event.kind === 'exit') {
       this.exit = event;
+      if (this.pid !== undefined) processListener?.(this.pid, false);
       live.delete(this);
       void this.worker.terminate();
     } else this.pending.push(event);
