@@ -7,20 +7,21 @@ import { WorkerProcess } from './workerProcess';
 
 /*
  * Running a plan: in this process, or spread over worker processes (workerProcess.ts says why
- * not threads) that each build their own emulator instances (design.md section 7). Results come back keyed by plan position, so the
- * reports are the same whatever the number of workers. A worker that dies, or a scenario that
- * runs past its time limit (the worker is then terminated), fails that scenario as an
- * infrastructure error; a new worker takes its place and the run goes on.
+ * not threads) that each build their own emulator instances (design.md section 7). Results come
+ * back keyed by plan position, so the reports are the same whatever the number of workers. A
+ * worker that dies, or a scenario that runs past its time limit (the worker is then stopped,
+ * with any adapter program it started), fails that scenario as an infrastructure error; a new
+ * worker takes its place and the run goes on.
  */
 
 /** How workers get the adapter: they cannot be handed a factory function, only where it comes from. */
 export type AdapterSource =
   | { readonly kind: 'reference' }
-  /** An adapter module (docs/adapter-api.md) by absolute path, which workers load again; its factory as this thread loaded it. */
+  /** An adapter module (docs/adapter-api.md) by absolute path, which workers load again; its factory as this process loaded it. */
   | { readonly kind: 'module'; readonly file: string; readonly factory: AdapterFactory }
   /** An adapter program (docs/adapter-protocol.md): each worker starts its own process. */
   | { readonly kind: 'command'; readonly spec: AdapterCommandSpec; readonly factory: AdapterFactory }
-  /** An adapter only this thread can build (workers are not used). */
+  /** An adapter only this process can build (workers are not used). */
   | { readonly kind: 'in-thread'; readonly factory: AdapterFactory };
 
 /** What the pool needs besides the runs. */
@@ -56,7 +57,7 @@ export type WorkerSetup = { readonly adapter: SendableAdapter; readonly log: boo
 /** Where a worker process gets its adapter from. */
 export type SendableAdapter = { readonly kind: 'reference' } | { readonly kind: 'module'; readonly file: string } | { readonly kind: 'command'; readonly spec: AdapterCommandSpec };
 
-/** What a worker is told about the adapter (undefined: it has to stay in this thread). */
+/** What a worker is told about the adapter (undefined: it has to stay in this process). */
 export function sendable(adapter: AdapterSource): SendableAdapter | undefined {
   switch (adapter.kind) {
     case 'reference':
