@@ -8,7 +8,7 @@ import type { FuzzWorkerMessage, FuzzWorkerSetup } from './parallel';
 
 serveWorker<FuzzWorkerSetup, never, FuzzWorkerMessage>(async (setup, post) => {
   // The harness kills the adapter programs of a worker it has to stop.
-  setAdapterProcessListener((pid, alive) => post({ type: 'adapter-process', pid, alive }));
+  setAdapterProcessListener((pid, alive) => post({ kind: 'adapter-process', pid, alive }));
   try {
     const { factory, close } = await factoryOf(setup.adapter, async (file) => (await loadAdapterModule(file)).factory);
     let last = 0;
@@ -20,16 +20,16 @@ serveWorker<FuzzWorkerSetup, never, FuzzWorkerMessage>(async (setup, post) => {
         if (!process.connected) process.exit(0);
         if (progress.elapsedMs - last < 200) return;
         last = progress.elapsedMs;
-        post({ type: 'progress', progress });
+        post({ kind: 'progress', progress });
       },
-      onFailure: (failure) => post({ type: 'failure', failure }),
+      onFailure: (failure) => post({ kind: 'failure', failure }),
     });
     const { exercised, ...rest } = result;
     close();
-    post({ type: 'progress', progress: { cases: rest.cases, steps: rest.steps, failures: rest.failures.length, elapsedMs: rest.elapsedMs } });
-    post({ type: 'done', result: rest, exercised: exercised.entries() });
+    post({ kind: 'progress', progress: { cases: rest.cases, steps: rest.steps, failures: rest.failures.length, elapsedMs: rest.elapsedMs } });
+    post({ kind: 'done', result: rest, exercised: exercised.entries() });
   } catch (error) {
-    post({ type: 'crashed', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    post({ kind: 'crashed', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
   }
   process.disconnect();
   return () => undefined;

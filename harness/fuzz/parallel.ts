@@ -22,11 +22,11 @@ export type FuzzWorkerSetup = { readonly options: SerialCampaignOptions; readonl
 
 /** What a fuzz worker posts. */
 export type FuzzWorkerMessage =
-  | { readonly type: 'progress'; readonly progress: Progress }
-  | { readonly type: 'failure'; readonly failure: FuzzFailure }
-  | { readonly type: 'done'; readonly result: Omit<CampaignResult, 'exercised'>; readonly exercised: [string, number][] }
-  | { readonly type: 'crashed'; readonly message: string }
-  | { readonly type: 'adapter-process'; readonly pid: number; readonly alive: boolean };
+  | { readonly kind: 'progress'; readonly progress: Progress }
+  | { readonly kind: 'failure'; readonly failure: FuzzFailure }
+  | { readonly kind: 'done'; readonly result: Omit<CampaignResult, 'exercised'>; readonly exercised: [string, number][] }
+  | { readonly kind: 'crashed'; readonly message: string }
+  | { readonly kind: 'adapter-process'; readonly pid: number; readonly alive: boolean };
 
 /** The seed of worker w's campaign. */
 export function workerSeed(seed: number, w: number): number {
@@ -95,7 +95,7 @@ export async function runParallelCampaign(options: CampaignOptions, workers: num
           resolve(outcome);
         };
         worker.onMessage((m) => {
-          switch (m.type) {
+          switch (m.kind) {
             case 'progress':
               progress[w] = m.progress;
               onProgress?.(sum());

@@ -40,17 +40,17 @@ export type PoolOptions = {
 };
 
 /** What the worker is sent (see worker.ts). */
-export type WorkerRequest = { readonly type: 'run'; readonly index: number; readonly file: string; readonly display: string; readonly profile: string } | { readonly type: 'close' };
+export type WorkerRequest = { readonly kind: 'run'; readonly index: number; readonly file: string; readonly display: string; readonly profile: string } | { readonly kind: 'close' };
 /** What the worker answers. */
 export type WorkerReply =
-  | { readonly type: 'ready' }
-  | { readonly type: 'result'; readonly index: number; readonly result: ScenarioResult }
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'result'; readonly index: number; readonly result: ScenarioResult }
   /** The harness itself failed on a run (not the adapter): the run fails with this message. */
-  | { readonly type: 'run-failed'; readonly index: number; readonly message: string }
+  | { readonly kind: 'run-failed'; readonly index: number; readonly message: string }
   /** The worker could not set up (its adapter does not load there). */
-  | { readonly type: 'setup-failed'; readonly message: string }
+  | { readonly kind: 'setup-failed'; readonly message: string }
   /** An adapter program the worker started, or that ended: the pool kills live ones with the worker. */
-  | { readonly type: 'adapter-process'; readonly pid: number; readonly alive: boolean };
+  | { readonly kind: 'adapter-process'; readonly pid: number; readonly alive: boolean };
 /** The worker's start-up data. */
 export type WorkerSetup = { readonly adapter: SendableAdapter; readonly log: boolean };
 
@@ -186,7 +186,7 @@ function runInWorkers(plan: readonly PlannedRun[], options: PoolOptions): Promis
         if (slot.running) stop(slot);
         else {
           slot.worker.detach();
-          slot.worker.close({ type: 'close' }, 2000);
+          slot.worker.close({ kind: 'close' }, 2000);
         }
       }
       resolve(results);
@@ -211,7 +211,7 @@ function runInWorkers(plan: readonly PlannedRun[], options: PoolOptions): Promis
           replace(slot);
         }, limit);
         slot.running = { index, started, timer };
-        slot.worker.post({ type: 'run', index, file: path.resolve(run.loaded.file), display: run.loaded.file, profile: run.profile });
+        slot.worker.post({ kind: 'run', index, file: path.resolve(run.loaded.file), display: run.loaded.file, profile: run.profile });
       }
       if (idle() && exhausted()) finish();
     };
@@ -228,7 +228,7 @@ function runInWorkers(plan: readonly PlannedRun[], options: PoolOptions): Promis
       slots.add(slot);
       let setupError: string | undefined;
       worker.onMessage((reply) => {
-        switch (reply.type) {
+        switch (reply.kind) {
           case 'ready':
             slot.ready = true;
             everReady = true;

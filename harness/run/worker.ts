@@ -13,20 +13,20 @@ import { serveWorker } from './workerProcess';
 
 serveWorker<WorkerSetup, WorkerRequest, WorkerReply>(async (setup, post) => {
   // The pool kills the adapter programs of a worker it has to stop.
-  setAdapterProcessListener((pid, alive) => post({ type: 'adapter-process', pid, alive }));
+  setAdapterProcessListener((pid, alive) => post({ kind: 'adapter-process', pid, alive }));
   let adapter: Awaited<ReturnType<typeof factoryOf>>;
   try {
     adapter = await factoryOf(setup.adapter, async (file) => (await loadAdapterModule(file)).factory);
   } catch (error) {
-    post({ type: 'setup-failed', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    post({ kind: 'setup-failed', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     throw error;
   }
   const { factory, close } = adapter;
   const files = new Map<string, LoadedScenario | undefined>();
   const cache = ScenarioCache.open();
-  post({ type: 'ready' });
+  post({ kind: 'ready' });
   return (request) => {
-    switch (request.type) {
+    switch (request.kind) {
       case 'close':
         close();
         process.exit(0);
@@ -35,14 +35,14 @@ serveWorker<WorkerSetup, WorkerRequest, WorkerReply>(async (setup, post) => {
         if (!files.has(request.file)) files.set(request.file, loadScenarioFile(request.file, request.display, cache).scenario);
         const loaded = files.get(request.file);
         if (!loaded) {
-          post({ type: 'run-failed', index: request.index, message: `${request.display} no longer loads (it changed during the run)` });
+          post({ kind: 'run-failed', index: request.index, message: `${request.display} no longer loads (it changed during the run)` });
           return;
         }
         try {
           const result = executeRun({ loaded, profile: request.profile as ViridianProfileName }, { reference: setup.adapter.kind === 'reference', log: setup.log, ...(factory ? { adapter: factory } : {}) });
-          post({ type: 'result', index: request.index, result });
+          post({ kind: 'result', index: request.index, result });
         } catch (error) {
-          post({ type: 'run-failed', index: request.index, message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+          post({ kind: 'run-failed', index: request.index, message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
         }
         return;
       }

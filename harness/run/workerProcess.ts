@@ -18,7 +18,7 @@ export class WorkerProcess<Request, Reply> {
   constructor(script: string, setup: unknown) {
     // The worker's stdout (an adapter's console.log) goes to our stderr: our stdout is the report.
     this.child = fork(script, [], { serialization: 'advanced', stdio: ['ignore', 2, 2, 'ipc'] });
-    this.child.send({ type: 'setup', setup });
+    this.child.send({ kind: 'setup', setup });
   }
 
   post(message: Request): void {
@@ -76,8 +76,8 @@ export function serveWorker<Setup, Request, Reply>(start: (setup: Setup, post: (
   let handle: ((request: Request) => void) | undefined;
   const queue: Request[] = [];
   process.on('message', (m: unknown) => {
-    const message = m as { type?: string; setup?: Setup };
-    if (handle === undefined && message.type === 'setup') {
+    const message = m as { kind?: string; setup?: Setup };
+    if (handle === undefined && message.kind === 'setup') {
       void start(message.setup as Setup, post).then((h) => {
         handle = h;
         for (const q of queue.splice(0)) h(q);
