@@ -1,6 +1,7 @@
 import { CommandAdapter, commandSource, DEFAULT_CALL_TIMEOUT_MS } from '../sut/index';
 import { HARNESS_VERSION } from '../version';
 import { UsageError } from './command';
+import { millisecondsOption } from './options';
 import type { AdapterChoice } from './run';
 
 /*
@@ -36,14 +37,6 @@ export function scenarioTimeoutHelp(defaultMs: number): string {
 
 /** How to run an adapter command, from the options; undefined without --adapter-cmd. */
 export type AdapterCommandRequest = { readonly command: string; readonly callTimeoutMs: number; readonly scenarioTimeoutMs: number };
-
-/** A whole number of milliseconds (at least 1), or the fallback when the option is absent. */
-export function millisecondsOption(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name}: "${text}" is not a whole number of milliseconds (at least 1)`);
-  return n;
-}
 
 /** --scenario-timeout where only an adapter command uses it (xvc fuzz): a UsageError without --adapter-cmd. */
 export function commandScenarioTimeout(values: { readonly 'adapter-cmd'?: string; readonly 'scenario-timeout'?: string }, fallback: number): number {

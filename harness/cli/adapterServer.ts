@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { AdapterLoadError, referenceAdapterFactory, serveAdapter, StdioLines } from '../sut/index';
+import { referenceAdapterFactory, serveAdapter, StdioLines } from '../sut/index';
 import { chooseAdapter } from './run';
 import { EXIT, UsageError, type Command } from './command';
+import { unusableAdapterText } from './options';
 
 /** `xvc adapter-server`. */
 export const adapterServerCommand: Command = {
@@ -35,8 +36,7 @@ export const adapterServerCommand: Command = {
     try {
       choice = await chooseAdapter(values.adapter, process.cwd());
     } catch (error) {
-      const hint = error instanceof AdapterLoadError ? `\n  hint: ${error.hint}` : '';
-      io.stderr(`xvc adapter-server: the adapter cannot be used: ${(error as Error).message}${hint}\n`);
+        io.stderr(unusableAdapterText('adapter-server', error));
       return EXIT.infrastructure;
     }
     // stdout is the protocol channel (written with fs.writeSync on fd 1): whatever the adapter

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { AdapterLoadError, VIRIDIAN_PROFILE_NAMES, type ViridianProfileName } from '../sut/index';
+import { VIRIDIAN_PROFILE_NAMES, type ViridianProfileName } from '../sut/index';
 import type { Progress } from '../fuzz/campaign';
 import { runParallelCampaign } from '../fuzz/parallel';
 import { fuzzReplayCommand, type FuzzFailure } from '../fuzz/failure';
@@ -14,6 +14,7 @@ import { HARNESS_VERSION } from '../version';
 import { adapterSource, chooseAdapter, DEFAULT_SCENARIO_TIMEOUT_MS, profileOf, type AdapterChoice } from './run';
 import { ADAPTER_CMD_HELP, ADAPTER_CMD_OPTIONS, adapterCommandOf, commandScenarioTimeout, SCENARIO_TIMEOUT_OPTION, scenarioTimeoutHelp } from './adapterCommand';
 import { EXIT, UsageError, type Command, type CommandIo } from './command';
+import { integerOption, unusableAdapterText } from './options';
 
 /** `xvc fuzz`. */
 export const fuzzCommand: Command = {
@@ -82,14 +83,6 @@ export const fuzzCommand: Command = {
   },
 };
 
-/** A whole number option. */
-export function integerOption(name: string, text: string | undefined, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name}: "${text}" is not a whole number of at least ${min}`);
-  return n;
-}
-
 /** --profile as a list of profiles (default all). */
 export function profilesOf(text: string | undefined): readonly ViridianProfileName[] {
   const p = profileOf(text);
@@ -121,8 +114,7 @@ async function fuzz(req: FuzzRequest, io: CommandIo): Promise<number> {
   try {
     adapter = await chooseAdapter(req.adapter, cwd, adapterCommand);
   } catch (error) {
-    const hint = error instanceof AdapterLoadError ? `\n  hint: ${error.hint}` : '';
-    io.stderr(`xvc fuzz: the adapter cannot be used: ${(error as Error).message}${hint}\n`);
+    io.stderr(unusableAdapterText('fuzz', error));
     return EXIT.infrastructure;
   }
   if (adapter.problem !== undefined) {

@@ -11,7 +11,8 @@ import { replayCase } from '../fuzz/campaign';
 import type { FuzzTarget } from '../fuzz/targets';
 import type { ViridianFuzzCase } from '../fuzz/viridian/arbitrary';
 import { describeRawStep, runViridianCase } from '../fuzz/viridian/properties';
-import { integerOption, profilesOf, targetsOf } from './fuzz';
+import { profilesOf, targetsOf } from './fuzz';
+import { integerOption } from './options';
 import { scenarioProfiles } from '../run/runner';
 import type { ScenarioResult } from '../run/result';
 import { chooseAdapter, DEFAULT_SCENARIO_TIMEOUT_MS, profileOf, type AdapterChoice } from './run';
@@ -77,21 +78,28 @@ async function replayFile(file: string, values: { profile?: string; adapter?: st
       io.stdout(`\n${stepLabel(step, index)}\n  result: ${describeResult(r)}\n  interrupts: ${interrupts.map(([v, vec]) => `VP${v} 0x${vec.toString(16)}`).join(', ') || 'none'}\n`);
     });
   } else {
-    let adapter;
-    try {
-      adapter = await chooseAdapter(values.adapter, process.cwd(), values.command);
-    } catch (error) {
-      io.stderr(`xvc replay: the adapter cannot be used: ${(error as Error).message}\n`);
-      return EXIT.infrastructure;
-    }
-    if (adapter.problem !== undefined) {
-      io.stderr(`xvc replay: the adapter command cannot be used: ${adapter.problem}\n`);
-      return EXIT.infrastructure;
-    }
+    const adapter = await usableAdapter(values.adapter, values.command, io);
+    if (adapter === undefined) return EXIT.infrastructure;
     io.stdout(`  adapter: ${adapter.identity.name} ${adapter.identity.version}\n`);
     result = runXenScenario(scenario, { profile, reference: adapter.reference, ...(adapter.factory ? { adapter: adapter.factory } : {}), onStep: printXenStep(io) });
   }
   return finish(result, io);
+}
+
+/** The adapter to replay with, or undefined (after saying why) when it cannot be loaded or started. */
+async function usableAdapter(module: string | undefined, command: AdapterCommandRequest | undefined, io: CommandIo): Promise<AdapterChoice | undefined> {
+  let adapter: AdapterChoice;
+  try {
+    adapter = await chooseAdapter(module, process.cwd(), command);
+  } catch (error) {
+    io.stderr(`xvc replay: the adapter cannot be used: ${(error as Error).message}\n`);
+    return undefined;
+  }
+  if (adapter.problem !== undefined) {
+    io.stderr(`xvc replay: the adapter command cannot be used: ${adapter.problem}\n`);
+    return undefined;
+  }
+  return adapter;
 }
 
 function finish(result: ScenarioResult, io: CommandIo): number {
@@ -120,17 +128,8 @@ function printXenStep(io: CommandIo): NonNullable<XenRunOptions['onStep']> {
 /** Replays the fuzz case at a seed and path: the same generator, the same steps (those that cannot run are left out, as the fuzzer does). */
 async function replayFuzzCase(req: { seed: number; path: string; target: readonly FuzzTarget[]; profile: string | undefined; adapter: string | undefined; command: AdapterCommandRequest | undefined }, io: CommandIo): Promise<number> {
   const target = req.target.length === 1 ? (req.target[0] as FuzzTarget) : 'xen';
-  let adapter: AdapterChoice;
-  try {
-    adapter = await chooseAdapter(req.adapter, process.cwd(), req.command);
-  } catch (error) {
-    io.stderr(`xvc replay: the adapter cannot be used: ${(error as Error).message}\n`);
-    return EXIT.infrastructure;
-  }
-  if (adapter.problem !== undefined) {
-    io.stderr(`xvc replay: the adapter command cannot be used: ${adapter.problem}\n`);
-    return EXIT.infrastructure;
-  }
+  const adapter = await usableAdapter(req.adapter, req.command, io);
+  if (adapter === undefined) return EXIT.infrastructure;
   const options = { profiles: profilesOf(req.profile), reference: adapter.reference, ...(adapter.factory ? { adapter: adapter.factory } : {}) };
   const { input } = replayCase(target, req.seed, req.path, options);
   if (input === undefined) {

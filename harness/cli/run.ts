@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultScenarioPaths } from '../paths';
-import { AdapterLoadError, loadAdapterModule, TranslatedWorld, VIRIDIAN_PROFILE_NAMES, type AdapterCommandSpec, type AdapterFactory, type ViridianProfileName } from '../sut/index';
+import { loadAdapterModule, TranslatedWorld, VIRIDIAN_PROFILE_NAMES, type AdapterCommandSpec, type AdapterFactory, type ViridianProfileName } from '../sut/index';
 import { formatDiagnostic, type Diagnostic } from '../spec/diagnostics';
 import { ScenarioCache } from '../spec/cache';
 import { loadCorpus } from '../spec/load';
@@ -23,6 +23,7 @@ import { writeRunReports } from '../report/write';
 import { parseShard, shardRuns } from '../run/shard';
 import { HARNESS_VERSION } from '../version';
 import { EXIT, UsageError, type Command, type CommandIo } from './command';
+import { integerOption, millisecondsOption, unusableAdapterText } from './options';
 import { ADAPTER_CMD_HELP, ADAPTER_CMD_OPTIONS, adapterCommandOf, commandAdapterChoice, type AdapterCommandRequest } from './adapterCommand';
 
 /** Options shared by the commands that run scenarios. */
@@ -50,14 +51,6 @@ export function adapterSource(adapter: AdapterChoice): AdapterSource {
 
 /** A scenario's time limit unless --scenario-timeout says otherwise. */
 export const DEFAULT_SCENARIO_TIMEOUT_MS = 60_000;
-
-/** A non-negative integer option (at least `min`), or the default when it is not given. */
-export function countOption(name: string, text: string | undefined, fallback: number, min = 0): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${name}: "${text}" is not a whole number${min > 0 ? ` of at least ${min}` : ''}`);
-  return n;
-}
 
 /**
  * SIGINT and SIGTERM while a run is under way: the first stops it (scenarios in flight in worker
@@ -188,8 +181,8 @@ export const runCommand: Command = {
       {
         paths: positionals,
         ...rest,
-        workers: countOption('--workers', workers, os.availableParallelism()),
-        ...(timeout !== undefined ? { scenarioTimeoutMs: countOption('--scenario-timeout', timeout, 0, 1) } : {}),
+        workers: integerOption('workers', workers, 0) ?? os.availableParallelism(),
+        ...(timeout !== undefined ? { scenarioTimeoutMs: millisecondsOption('scenario-timeout', timeout, DEFAULT_SCENARIO_TIMEOUT_MS) } : {}),
         ...(fuzzSeconds !== undefined ? { fuzzSeconds } : {}),
         ...(seedValue !== undefined ? { seed: seedValue } : {}),
         argv,
@@ -267,8 +260,7 @@ async function runAndReport(req: RunRequest, io: CommandIo, stop: Interruption):
   try {
     adapter = await chooseAdapter(req.adapter, cwd, adapterCommand);
   } catch (error) {
-    const hint = error instanceof AdapterLoadError ? `\n  hint: ${error.hint}` : '';
-    io.stderr(`xvc run: the adapter cannot be used: ${(error as Error).message}${hint}\n`);
+    io.stderr(unusableAdapterText('run', error));
     return EXIT.infrastructure;
   }
   if (adapter.problem !== undefined) io.stderr(`xvc run: the adapter command cannot be used, so every scenario fails as an infrastructure error: ${adapter.problem}\n`);
