@@ -5,7 +5,7 @@ import { WorkerProcess } from '../run/workerProcess';
 import { batchSeed, runCampaign, type CampaignOptions, type CampaignResult, type Progress } from './campaign';
 import { Exercised } from './exercised';
 import type { FuzzFailure } from './failure';
-import type { FuzzTarget } from './targets';
+import { FUZZ_TARGETS, type FuzzTarget } from './targets';
 
 /*
  * xvc fuzz --workers N: N independent campaigns in worker processes, each with its own emulator
@@ -59,8 +59,7 @@ export async function runParallelCampaign(options: CampaignOptions, workers: num
   const n = Math.min(workers, options.runs ?? workers);
   const progress: Progress[] = Array.from({ length: n }, () => ({ cases: { xen: 0, viridian: 0 }, steps: 0, failures: 0, elapsedMs: 0 }));
   const sum = (): Progress => {
-    const cases: Record<FuzzTarget, number> = { xen: 0, viridian: 0 };
-    for (const p of progress) for (const t of ['xen', 'viridian'] as const) cases[t] += p.cases[t];
+    const cases = sumCases(progress);
     return { cases, steps: progress.reduce((a, p) => a + p.steps, 0), failures: progress.reduce((a, p) => a + p.failures, 0), elapsedMs: performance.now() - started };
   };
   type Outcome = { readonly result: Omit<CampaignResult, 'exercised'>; readonly exercised: [string, number][] } | { readonly crashed: string } | { readonly stopped: true };
@@ -153,8 +152,9 @@ export async function runParallelCampaign(options: CampaignOptions, workers: num
   };
 }
 
-function sumCases(results: readonly Omit<CampaignResult, 'exercised'>[]): Record<FuzzTarget, number> {
+/** Cases per target, added up over campaigns (or their progress). */
+function sumCases(parts: readonly { readonly cases: Readonly<Record<FuzzTarget, number>> }[]): Record<FuzzTarget, number> {
   const cases: Record<FuzzTarget, number> = { xen: 0, viridian: 0 };
-  for (const r of results) for (const t of ['xen', 'viridian'] as const) cases[t] += r.cases[t];
+  for (const p of parts) for (const t of FUZZ_TARGETS) cases[t] += p.cases[t];
   return cases;
 }

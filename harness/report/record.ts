@@ -56,7 +56,9 @@ export type RunMeta = {
   readonly adapter: AdapterIdentity;
   /** Every profile the run's plan names, in plan order. */
   readonly profiles: readonly string[];
+  /** The --seed of the run's fuzz campaign (xvc run --fuzz); null for a plain corpus run, which uses no randomness. */
   readonly seed: string | null;
+  /** This run's shard of the plan (--shard I/N), or null. */
   readonly shard: { readonly index: number; readonly count: number } | null;
   /** Runs in the unsharded plan (the merged run of all shards has this many results). */
   readonly planned: number;

@@ -2,8 +2,7 @@ import type { Diagnostic } from '../spec/diagnostics';
 import { adapterOptionOf } from '../sut/process/commandSource';
 import type { KnownFailure } from '../run/expectations';
 import type { ScenarioResult } from '../run/result';
-import type { Totals } from '../run/runner';
-import { exitCodeOfRecord, recordTotals, type FuzzSummary, type Gating, type RunRecord, type RunResult } from './record';
+import { exitCodeOfRecord, recordTotals, type FuzzSummary, type Gating, type RunMeta, type RunRecord, type RunResult } from './record';
 
 /** The version of summary.json's format; a change that breaks readers raises it. */
 export const SUMMARY_FORMAT_VERSION = 1;
@@ -11,25 +10,13 @@ export const SUMMARY_FORMAT_VERSION = 1;
 /** The adapter a run tested. */
 export type AdapterIdentity = { readonly name: string; readonly version: string; readonly source: string };
 
-/** reports/<run-id>/summary.json. */
-export type Summary = {
-  readonly formatVersion: typeof SUMMARY_FORMAT_VERSION;
-  readonly tool: { readonly name: 'xvc'; readonly version: string };
-  readonly runId: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly durationMs: number;
-  readonly command: readonly string[];
-  readonly adapter: AdapterIdentity;
-  readonly profiles: readonly string[];
-  /** Seed of the run's randomness (fuzzing); null for a plain corpus run, which uses none. */
-  readonly seed: string | null;
-  readonly totals: Totals & { readonly invalidScenarios: number; readonly regressions: number; readonly expiredExpectations: number };
+/** reports/<run-id>/summary.json: the run's meta data (record.ts RunMeta says what each is), totals and results. */
+export type Summary = { readonly formatVersion: typeof SUMMARY_FORMAT_VERSION } & Pick<
+  RunMeta,
+  'tool' | 'runId' | 'startedAt' | 'finishedAt' | 'durationMs' | 'command' | 'adapter' | 'profiles' | 'seed' | 'interrupted' | 'shard'
+> & {
+  readonly totals: ReturnType<typeof recordTotals>;
   readonly exitCode: number;
-  /** Set when the run was stopped before it finished (Ctrl-C, SIGTERM). */
-  readonly interrupted: boolean;
-  /** This run's shard of the plan (--shard I/N), or null. */
-  readonly shard: { readonly index: number; readonly count: number } | null;
   readonly results: readonly Omit<RunResult, 'stepLog'>[];
   readonly diagnostics: readonly Diagnostic[];
   /** Known-failure entries past their expiry date (each fails the run). */
