@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { newRunId, pointLatest, resolveRunDir } from '../report/files';
 import { MergeError, mergeRecords } from '../report/merge';
-import { EventStreamError, exitCodeOfRecord, readEventStream, recordTotals, type RunRecord } from '../report/record';
+import { countsText, EventStreamError, exitCodeOfRecord, readEventStream, recordTotals, type RunRecord } from '../report/record';
 import { writeRunReports } from '../report/write';
 import { EXIT, UsageError, type Command, type CommandIo } from './command';
 
@@ -73,7 +73,7 @@ export async function mergeReports(req: MergeRequest, io: CommandIo): Promise<nu
   const t = recordTotals(record);
   if (record.gating) for (const k of record.gating.regressions) io.stdout(`x regression against ${record.gating.baseline}: ${k}\n`);
   io.stdout(
-    `xvc merge-reports: ${shards.length} folders, ${t.runs} runs: ${t.passed} passed, ${t.failed} failed, ${t.errors} errors, ${t.knownFailures} known failures, ${t.unexpectedPasses} unexpected passes` +
+    `xvc merge-reports: ${shards.length} folders, ${t.runs} runs: ${countsText(t)}` +
       `${t.regressions > 0 ? `, ${t.regressions} regressions` : ''}${record.meta.interrupted ? ' (interrupted)' : ''}\nreports: ${path.relative(cwd, runDir) || runDir}\n`,
   );
   return exitCodeOfRecord(record);

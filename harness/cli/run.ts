@@ -17,7 +17,7 @@ import { planRuns, type PlannedRun } from '../run/runner';
 import type { ScenarioResult } from '../run/result';
 import { newRunId, pointLatest } from '../report/files';
 import { compareWithBaseline, loadBaseline } from '../report/gating';
-import { exitCodeOfRecord, recordTotals, type FuzzSummary, type RunRecord, type RunResult } from '../report/record';
+import { countsText, exitCodeOfRecord, recordTotals, type FuzzSummary, type RunRecord, type RunResult } from '../report/record';
 import { replayCommand, type AdapterIdentity } from '../report/summary';
 import { writeRunReports } from '../report/write';
 import { parseShard, shardRuns } from '../run/shard';
@@ -331,7 +331,7 @@ async function runAndReport(req: RunRequest, io: CommandIo, stop: Interruption):
   }
   const t = recordTotals(record);
   io.stdout(
-    `xvc run: ${t.runs} runs of ${corpus.scenarios.length} scenarios${shard ? ` (shard ${shard.index}/${shard.count})` : ''}: ${t.passed} passed, ${t.failed} failed, ${t.errors} errors, ${t.knownFailures} known failures, ${t.unexpectedPasses} unexpected passes` +
+    `xvc run: ${t.runs} runs of ${corpus.scenarios.length} scenarios${shard ? ` (shard ${shard.index}/${shard.count})` : ''}: ${countsText(t)}` +
       `${t.invalidScenarios > 0 ? `; ${t.invalidScenarios} invalid files` : ''} (${adapter.identity.name} ${adapter.identity.version}, ${record.meta.durationMs} ms)\n` +
       `reports: ${path.relative(cwd, runDir) || runDir}\n`,
   );

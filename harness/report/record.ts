@@ -90,6 +90,11 @@ export function recordTotals(record: RunRecord): Totals & { readonly invalidScen
   };
 }
 
+/** The outcome counts as the command line prints them. */
+export function countsText(t: Totals): string {
+  return `${t.passed} passed, ${t.failed} failed, ${t.errors} errors, ${t.knownFailures} known failures, ${t.unexpectedPasses} unexpected passes`;
+}
+
 /**
  * The exit code of a run (design.md section 6): an adapter or infrastructure error (3), then
  * invalid input (2), then conformance failures, unexpected passes, regressions, expired
