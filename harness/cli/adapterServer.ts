@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import { referenceAdapterFactory, serveAdapter, StdioLines } from '../sut/index';
-import { chooseAdapter } from './run';
+import { chooseAdapterOrSay } from './run';
 import { EXIT, UsageError, type Command } from './command';
-import { unusableAdapterText } from './options';
 
 /** `xvc adapter-server`. */
 export const adapterServerCommand: Command = {
@@ -32,13 +31,8 @@ export const adapterServerCommand: Command = {
     } catch (error) {
       throw new UsageError(`xvc adapter-server: ${(error as Error).message}`, { cause: error });
     }
-    let choice;
-    try {
-      choice = await chooseAdapter(values.adapter, process.cwd());
-    } catch (error) {
-        io.stderr(unusableAdapterText('adapter-server', error));
-      return EXIT.infrastructure;
-    }
+    const choice = await chooseAdapterOrSay('adapter-server', values.adapter, process.cwd(), io);
+    if (choice === undefined) return EXIT.infrastructure;
     // stdout is the protocol channel (written with fs.writeSync on fd 1): whatever the adapter
     // prints goes to stderr instead.
     for (const method of ['log', 'info', 'debug'] as const) console[method] = (...args: unknown[]) => console.error(...args);

@@ -11,10 +11,10 @@ import { writeFileAtomic, newRunId, pointLatest } from '../report/files';
 import { FUZZ_REPORT_FORMAT_VERSION, fuzzJunitXml, type FuzzReport } from '../report/fuzzReport';
 import { toJson } from '../report/summary';
 import { HARNESS_VERSION } from '../version';
-import { adapterSource, chooseAdapter, DEFAULT_SCENARIO_TIMEOUT_MS, profileOf, type AdapterChoice } from './run';
+import { adapterSource, chooseAdapterOrSay, DEFAULT_SCENARIO_TIMEOUT_MS, profileOf, type AdapterChoice } from './run';
 import { ADAPTER_CMD_HELP, ADAPTER_CMD_OPTIONS, adapterCommandOf, commandScenarioTimeout, SCENARIO_TIMEOUT_OPTION, scenarioTimeoutHelp } from './adapterCommand';
 import { EXIT, UsageError, type Command, type CommandIo } from './command';
-import { integerOption, unusableAdapterText } from './options';
+import { integerOption } from './options';
 
 /** `xvc fuzz`. */
 export const fuzzCommand: Command = {
@@ -110,13 +110,8 @@ async function fuzz(req: FuzzRequest, io: CommandIo): Promise<number> {
   const maxFailures = integerOption('max-failures', req['max-failures'], 1) ?? 1;
   const workers = integerOption('workers', req.workers, 1) ?? 1;
   const adapterCommand = adapterCommandOf(req, commandScenarioTimeout(req, DEFAULT_SCENARIO_TIMEOUT_MS));
-  let adapter: AdapterChoice;
-  try {
-    adapter = await chooseAdapter(req.adapter, cwd, adapterCommand);
-  } catch (error) {
-    io.stderr(unusableAdapterText('fuzz', error));
-    return EXIT.infrastructure;
-  }
+  const adapter = await chooseAdapterOrSay('fuzz', req.adapter, cwd, io, adapterCommand);
+  if (adapter === undefined) return EXIT.infrastructure;
   if (adapter.problem !== undefined) {
     io.stderr(`xvc fuzz: the adapter command cannot be used: ${adapter.problem}\n`);
     return EXIT.infrastructure;

@@ -1,7 +1,6 @@
-import { AdapterLoadError } from '../sut/index';
 import { UsageError } from './command';
 
-/* Option values shared by the commands: whole numbers, time limits, and the unusable-adapter message. */
+/* Option values shared by the commands: whole numbers and time limits. */
 
 /** The whole number a text spells (a sign only when `min` is negative), if it is one of at least `min`. */
 function wholeNumber(text: string, min: number): number | undefined {
@@ -23,10 +22,4 @@ export function millisecondsOption(name: string, text: string | undefined, fallb
   const n = wholeNumber(text, 1);
   if (n === undefined) throw new UsageError(`--${name}: "${text}" is not a whole number of milliseconds (at least 1)`);
   return n;
-}
-
-/** What a command prints when its adapter cannot be loaded or started: the error, and the hint when it has one. */
-export function unusableAdapterText(command: string, error: unknown): string {
-  const hint = error instanceof AdapterLoadError ? `\n  hint: ${error.hint}` : '';
-  return `xvc ${command}: the adapter cannot be used: ${(error as Error).message}${hint}\n`;
 }

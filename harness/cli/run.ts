@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultScenarioPaths } from '../paths';
-import { loadAdapterModule, TranslatedWorld, VIRIDIAN_PROFILE_NAMES, type AdapterCommandSpec, type AdapterFactory, type ViridianProfileName } from '../sut/index';
+import { AdapterLoadError, loadAdapterModule, TranslatedWorld, VIRIDIAN_PROFILE_NAMES, type AdapterCommandSpec, type AdapterFactory, type ViridianProfileName } from '../sut/index';
 import { formatDiagnostic, type Diagnostic } from '../spec/diagnostics';
 import { ScenarioCache } from '../spec/cache';
 import { loadCorpus } from '../spec/load';
@@ -23,7 +23,7 @@ import { writeRunReports } from '../report/write';
 import { parseShard, shardRuns } from '../run/shard';
 import { HARNESS_VERSION } from '../version';
 import { EXIT, UsageError, type Command, type CommandIo } from './command';
-import { integerOption, millisecondsOption, unusableAdapterText } from './options';
+import { integerOption, millisecondsOption } from './options';
 import { ADAPTER_CMD_HELP, ADAPTER_CMD_OPTIONS, adapterCommandOf, commandAdapterChoice, type AdapterCommandRequest } from './adapterCommand';
 
 /** Options shared by the commands that run scenarios. */
@@ -75,6 +75,17 @@ function interruption(): Interruption {
       process.off('SIGTERM', handler);
     },
   };
+}
+
+/** chooseAdapter for a command: undefined (after saying why on stderr) when the adapter cannot be loaded. */
+export async function chooseAdapterOrSay(commandName: string, file: string | undefined, cwd: string, io: CommandIo, command?: AdapterCommandRequest): Promise<AdapterChoice | undefined> {
+  try {
+    return await chooseAdapter(file, cwd, command);
+  } catch (error) {
+    const hint = error instanceof AdapterLoadError ? `\n  hint: ${error.hint}` : '';
+    io.stderr(`xvc ${commandName}: the adapter cannot be used: ${(error as Error).message}${hint}\n`);
+    return undefined;
+  }
 }
 
 /** Loads --adapter (or the reference adapter) and learns its name and version by building one translated world. */
@@ -256,13 +267,8 @@ async function runAndReport(req: RunRequest, io: CommandIo, stop: Interruption):
     }
   }
   for (const d of diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
-  let adapter: AdapterChoice;
-  try {
-    adapter = await chooseAdapter(req.adapter, cwd, adapterCommand);
-  } catch (error) {
-    io.stderr(unusableAdapterText('run', error));
-    return EXIT.infrastructure;
-  }
+  const adapter = await chooseAdapterOrSay('run', req.adapter, cwd, io, adapterCommand);
+  if (adapter === undefined) return EXIT.infrastructure;
   if (adapter.problem !== undefined) io.stderr(`xvc run: the adapter command cannot be used, so every scenario fails as an infrastructure error: ${adapter.problem}\n`);
   const reportsDir = path.resolve(cwd, req.out ?? 'reports');
   const plan = planRuns(corpus.scenarios, { ...(profile !== undefined ? { profile } : {}), ...(grep ? { grep } : {}) });

@@ -1,21 +1,13 @@
 import type { CampaignResult } from '../fuzz/campaign';
 import type { FuzzFailure } from '../fuzz/failure';
-import type { AdapterIdentity } from './summary';
+import type { RunMeta } from './record';
 import { xmlEscape } from './junit';
 
 /** The version of fuzz.json's format; raised when a field changes meaning or goes away. */
 export const FUZZ_REPORT_FORMAT_VERSION = 1;
 
 /** reports/<run-id>/fuzz.json. */
-export type FuzzReport = {
-  readonly formatVersion: typeof FUZZ_REPORT_FORMAT_VERSION;
-  readonly tool: { readonly name: 'xvc'; readonly version: string };
-  readonly runId: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly durationMs: number;
-  readonly command: readonly string[];
-  readonly adapter: AdapterIdentity;
+export type FuzzReport = { readonly formatVersion: typeof FUZZ_REPORT_FORMAT_VERSION } & Pick<RunMeta, 'tool' | 'runId' | 'startedAt' | 'finishedAt' | 'durationMs' | 'command' | 'adapter'> & {
   readonly seed: number;
   readonly targets: readonly string[];
   readonly profiles: readonly string[];
