@@ -6,7 +6,7 @@ import { AdapterLoadError, loadAdapterModule, TranslatedWorld, VIRIDIAN_PROFILE_
 import { formatDiagnostic, type Diagnostic } from '../spec/diagnostics';
 import { ScenarioCache } from '../spec/cache';
 import { loadCorpus } from '../spec/load';
-import { knownFailure, loadExpectations, type Expectations } from '../run/expectations';
+import { loadExpectations, markKnown, type Expectations } from '../run/expectations';
 import { runPlan, type AdapterSource } from '../run/pool';
 import { withoutShard } from '../report/merge';
 import { fuzzReplayCommand } from '../fuzz/failure';
@@ -292,9 +292,7 @@ async function runAndReport(req: RunRequest, io: CommandIo, stop: Interruption):
     .sort((a, b) => a[0] - b[0])
     .map(([i, r]) => {
       const run = mine[i] as PlannedRun;
-      // An infrastructure error is never a known failure: the adapter crashed or hung.
-      const known = r.status === 'error' ? undefined : knownFailure(expectations, r.id, r.profile);
-      return { ...r, ...(known ? { known: known.reason } : {}), index: indexOf.get(run) ?? 0, replay: replayCommand(r, adapter.identity.source) };
+      return { ...markKnown(r, expectations), index: indexOf.get(run) ?? 0, replay: replayCommand(r, adapter.identity.source) };
     });
   if (stop.signal() !== undefined) io.stderr(`xvc run: ${stop.signal() ?? ''}: stopped after ${results.length} of ${mine.length} runs; the reports hold those\n`);
   const today = started.toISOString().slice(0, 10);

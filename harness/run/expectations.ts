@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import type { Diagnostic } from '../spec/diagnostics';
+import type { ScenarioResult } from './result';
 import { ScenarioSource } from '../spec/source';
 import { VIRIDIAN_PROFILE_NAMES } from '../sut/index';
 
@@ -63,4 +64,13 @@ export function loadExpectations(file: string): { expectations?: Expectations; d
 /** The known-failure entry that covers a scenario in a profile, if any. */
 export function knownFailure(expectations: Expectations | undefined, id: string, profile: string): KnownFailure | undefined {
   return expectations?.entries.find((e) => e.id === id && (e.profile === undefined || e.profile === profile));
+}
+
+/**
+ * A result marked with the reason of the entry that lists it. An infrastructure error is never
+ * marked: the adapter crashed or hung, which no expectations entry excuses.
+ */
+export function markKnown<R extends Pick<ScenarioResult, 'id' | 'profile' | 'status'>>(result: R, expectations: Expectations | undefined): R & { known?: string } {
+  const known = result.status === 'error' ? undefined : knownFailure(expectations, result.id, result.profile);
+  return known ? { ...result, known: known.reason } : result;
 }

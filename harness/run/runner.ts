@@ -1,6 +1,6 @@
 import { VIRIDIAN_PROFILE_NAMES, type AdapterFactory, type ViridianProfileName } from '../sut/index';
 import type { LoadedScenario } from '../spec/load';
-import { knownFailure, type Expectations } from './expectations';
+import { markKnown, type Expectations } from './expectations';
 import type { ScenarioResult } from './result';
 import { runViridianScenario } from './viridianRun';
 import { runXenScenario } from './xenRun';
@@ -61,10 +61,7 @@ export function executeRun(run: PlannedRun, options: ExecuteOptions): ScenarioRe
     (run.loaded.scenario.world ?? 'xen') === 'viridian'
       ? runViridianScenario(run.loaded, run.profile, undefined, onFact, options.log === true)
       : runXenScenario(run.loaded, { profile: run.profile, reference: options.reference, ...(options.adapter ? { adapter: options.adapter } : {}), ...(onFact ? { onFact } : {}), ...(options.log ? { log: true } : {}) });
-  // An infrastructure error is never a known failure: the adapter crashed or hung.
-  const known = result.status === 'error' ? undefined : knownFailure(options.expectations, result.id, result.profile);
-  const withFacts = options.log ? { ...result, exercised: [...exercised].sort() } : result;
-  return known ? { ...withFacts, known: known.reason } : withFacts;
+  return markKnown(options.log ? { ...result, exercised: [...exercised].sort() } : result, options.expectations);
 }
 
 /** Totals of a run. */
