@@ -1,4 +1,4 @@
-import { loadAdapterModule, setAdapterProcessListener } from '../sut/index';
+import { loadAdapterModule } from '../sut/index';
 import { factoryOf } from '../run/pool';
 import { serveWorker } from '../run/workerProcess';
 import { runCampaign } from './campaign';
@@ -7,8 +7,6 @@ import type { FuzzWorkerMessage, FuzzWorkerSetup } from './parallel';
 /* One campaign of xvc fuzz --workers N, in a worker process (parallel.ts): it runs, reports, and exits. */
 
 serveWorker<FuzzWorkerSetup, never, FuzzWorkerMessage>(async (setup, post) => {
-  // The harness kills the adapter programs of a worker it has to stop.
-  setAdapterProcessListener((pid, alive) => post({ kind: 'adapter-process', pid, alive }));
   try {
     const { factory, close } = await factoryOf(setup.adapter, async (file) => (await loadAdapterModule(file)).factory);
     let last = 0;

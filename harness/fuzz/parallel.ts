@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { killAdapterProcessGroup } from '../sut/index';
 import { sendable, type AdapterSource, type SendableAdapter } from '../run/pool';
 import { WorkerProcess } from '../run/workerProcess';
 import { batchSeed, runCampaign, type CampaignOptions, type CampaignResult, type Progress } from './campaign';
@@ -25,8 +24,7 @@ export type FuzzWorkerMessage =
   | { readonly kind: 'progress'; readonly progress: Progress }
   | { readonly kind: 'failure'; readonly failure: FuzzFailure }
   | { readonly kind: 'done'; readonly result: Omit<CampaignResult, 'exercised'>; readonly exercised: [string, number][] }
-  | { readonly kind: 'crashed'; readonly message: string }
-  | { readonly kind: 'adapter-process'; readonly pid: number; readonly alive: boolean };
+  | { readonly kind: 'crashed'; readonly message: string };
 
 /** The seed of worker w's campaign. */
 export function workerSeed(seed: number, w: number): number {
@@ -65,8 +63,6 @@ export async function runParallelCampaign(options: CampaignOptions, workers: num
   type Outcome = { readonly result: Omit<CampaignResult, 'exercised'>; readonly exercised: [string, number][] } | { readonly crashed: string } | { readonly stopped: true };
   const workersRunning: WorkerProcess<never, FuzzWorkerMessage>[] = [];
   const failuresSeen: FuzzFailure[][] = Array.from({ length: n }, () => []);
-  /** Adapter programs the workers started and that are alive. */
-  const adapterPids = new Set<number>();
   let ending = false;
   /** Ends every worker still running (a crash or a stop): the campaign's result is then partial. */
   const endAll = (): void => {
@@ -75,7 +71,6 @@ export async function runParallelCampaign(options: CampaignOptions, workers: num
       wp.detach();
       wp.kill();
     }
-    for (const pid of adapterPids) killAdapterProcessGroup(pid);
   };
   const poll = setInterval(() => {
     if (stopped()) endAll();
@@ -110,10 +105,6 @@ export async function runParallelCampaign(options: CampaignOptions, workers: num
             case 'crashed':
               end({ crashed: `fuzz worker ${w + 1} (seed ${setup.options.seed}) failed: ${m.message}` });
               endAll();
-              break;
-            case 'adapter-process':
-              if (m.alive) adapterPids.add(m.pid);
-              else adapterPids.delete(m.pid);
               break;
             default:
               m satisfies never;

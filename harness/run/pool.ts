@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CommandAdapter, killAdapterProcessGroup, START_TIMEOUT_MS, type AdapterCommandSpec, type AdapterFactory } from '../sut/index';
+import { CommandAdapter, START_TIMEOUT_MS, type AdapterCommandSpec, type AdapterFactory } from '../sut/index';
 import type { PlannedRun } from './runner';
 import { executeRun } from './runner';
 import type { ScenarioResult } from './result';
@@ -48,9 +48,7 @@ export type WorkerReply =
   /** The harness itself failed on a run (not the adapter): the run fails with this message. */
   | { readonly kind: 'run-failed'; readonly index: number; readonly message: string }
   /** The worker could not set up (its adapter does not load there). */
-  | { readonly kind: 'setup-failed'; readonly message: string }
-  /** An adapter program the worker started, or that ended: the pool kills live ones with the worker. */
-  | { readonly kind: 'adapter-process'; readonly pid: number; readonly alive: boolean };
+  | { readonly kind: 'setup-failed'; readonly message: string };
 /** The worker's start-up data. */
 export type WorkerSetup = { readonly adapter: SendableAdapter; readonly log: boolean };
 
@@ -132,8 +130,6 @@ type Slot = {
   /** The plan position it is running, its start and its time limit. */
   running: { readonly index: number; readonly started: number; readonly timer: NodeJS.Timeout } | undefined;
   ready: boolean;
-  /** Adapter programs it started that are still alive. */
-  readonly adapters: Set<number>;
 };
 
 /** Workers that may fail to start in a row before the rest of the plan is given up. */
@@ -173,7 +169,6 @@ function runInWorkers(plan: readonly PlannedRun[], options: PoolOptions): Promis
       if (slot.running) clearTimeout(slot.running.timer);
       slot.worker.detach();
       slot.worker.kill();
-      for (const pid of slot.adapters) killAdapterProcessGroup(pid);
     };
     const finish = (): void => {
       if (finished) return;
@@ -224,7 +219,7 @@ function runInWorkers(plan: readonly PlannedRun[], options: PoolOptions): Promis
     };
     const start = (): void => {
       const worker = new WorkerProcess<WorkerRequest, WorkerReply>(path.join(__dirname, 'worker.js'), setup);
-      const slot: Slot = { worker, running: undefined, ready: false, adapters: new Set() };
+      const slot: Slot = { worker, running: undefined, ready: false };
       slots.add(slot);
       let setupError: string | undefined;
       worker.onMessage((reply) => {
@@ -249,10 +244,6 @@ function runInWorkers(plan: readonly PlannedRun[], options: PoolOptions): Promis
           }
           case 'setup-failed':
             setupError = reply.message;
-            return;
-          case 'adapter-process':
-            if (reply.alive) slot.adapters.add(reply.pid);
-            else slot.adapters.delete(reply.pid);
             return;
           default:
             reply satisfies never;

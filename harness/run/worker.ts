@@ -1,4 +1,4 @@
-import { loadAdapterModule, setAdapterProcessListener, type ViridianProfileName } from '../sut/index';
+import { loadAdapterModule, type ViridianProfileName } from '../sut/index';
 import { ScenarioCache } from '../spec/cache';
 import { loadScenarioFile, type LoadedScenario } from '../spec/load';
 import { factoryOf, type WorkerReply, type WorkerRequest, type WorkerSetup } from './pool';
@@ -12,8 +12,6 @@ import { serveWorker } from './workerProcess';
  */
 
 serveWorker<WorkerSetup, WorkerRequest, WorkerReply>(async (setup, post) => {
-  // The pool kills the adapter programs of a worker it has to stop.
-  setAdapterProcessListener((pid, alive) => post({ kind: 'adapter-process', pid, alive }));
   let adapter: Awaited<ReturnType<typeof factoryOf>>;
   try {
     adapter = await factoryOf(setup.adapter, async (file) => (await loadAdapterModule(file)).factory);

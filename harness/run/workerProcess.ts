@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { killAdapterProcessGroup, setAdapterProcessListener } from '../sut/index';
 
 /*
  * The workers of `--workers N` are child processes, not worker threads (docs/decisions.md H2):
@@ -9,15 +10,29 @@ import { fork, type ChildProcess } from 'node:child_process';
  * structured-clone serialisation, so results keep their bigints.
  */
 
-/** The harness's side of one worker process. */
+/** What serveWorker sends on its own: an adapter program the worker started, or that ended. */
+type AdapterProcessNote = { readonly kind: 'adapter-process'; readonly pid: number; readonly alive: boolean };
+
+const isAdapterProcessNote = (m: unknown): m is AdapterProcessNote => (m as { kind?: unknown } | null)?.kind === 'adapter-process';
+
+/**
+ * The harness's side of one worker process. It knows the adapter programs the worker started
+ * (adapter process groups outlive a killed parent) and kills them with it.
+ */
 export class WorkerProcess<Request, Reply> {
   private readonly child: ChildProcess;
+  private readonly adapters = new Set<number>();
   private ended = false;
 
   /** Starts `script` (a compiled harness file that calls serveWorker) and sends it `setup`. */
   constructor(script: string, setup: unknown) {
     // The worker's stdout (an adapter's console.log) goes to our stderr: our stdout is the report.
     this.child = fork(script, [], { serialization: 'advanced', stdio: ['ignore', 2, 2, 'ipc'] });
+    this.child.on('message', (m) => {
+      if (!isAdapterProcessNote(m)) return;
+      if (m.alive) this.adapters.add(m.pid);
+      else this.adapters.delete(m.pid);
+    });
     this.child.send({ kind: 'setup', setup });
   }
 
@@ -26,7 +41,9 @@ export class WorkerProcess<Request, Reply> {
   }
 
   onMessage(handler: (reply: Reply) => void): void {
-    this.child.on('message', (m) => handler(m as Reply));
+    this.child.on('message', (m) => {
+      if (!this.ended && !isAdapterProcessNote(m)) handler(m as Reply);
+    });
   }
 
   /** Called once when the process ends or cannot be started, with why. */
@@ -40,15 +57,15 @@ export class WorkerProcess<Request, Reply> {
     this.child.on('exit', (code, signal) => end(signal ? `killed by ${signal}` : `exit code ${String(code)}`));
   }
 
-  /** Stops listening to it (before it is stopped or left to finish). */
+  /** Stops listening to its replies and its end (before it is stopped or left to finish). */
   detach(): void {
     this.ended = true;
-    this.child.removeAllListeners('message');
   }
 
-  /** Stops it at once. */
+  /** Stops it at once, with the adapter programs it started. */
   kill(): void {
     this.child.kill('SIGKILL');
+    for (const pid of this.adapters) killAdapterProcessGroup(pid);
   }
 
   /** Asks it to finish on its own (`closing` is sent), and stops it if it has not within `graceMs`. */
@@ -68,6 +85,8 @@ export class WorkerProcess<Request, Reply> {
 export function serveWorker<Setup, Request, Reply>(start: (setup: Setup, post: (reply: Reply) => void) => Promise<(request: Request) => void>, options: { readonly leaveSignals: boolean } = { leaveSignals: true }): void {
   if (!process.send) throw new Error('this is a worker process of the run pool, started with fork()');
   const post = (reply: Reply): void => void process.send?.(reply as object);
+  // The harness kills the adapter programs of a worker it has to stop.
+  setAdapterProcessListener((pid, alive) => void process.send?.({ kind: 'adapter-process', pid, alive } satisfies AdapterProcessNote));
   if (options.leaveSignals) {
     process.on('SIGINT', () => undefined);
     process.on('SIGTERM', () => undefined);
